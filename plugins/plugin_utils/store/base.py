@@ -1,0 +1,317 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The store interface shared by the SQLite and PostgreSQL backends.
+
+One store holds two kinds of state of one fleet:
+
+* exported records: one per (namespace, host, type, key), with JSON data,
+  tags and exporter metadata;
+* creation-rule decisions: one JSON state per (namespace, rule), read and
+  written in one locked transaction so that controllers sharing a store
+  reach the same decision.
+
+Backends only provide connections, SQL dialect details and locking; the
+record logic (validation, comparison, ordering) lives here once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import typing as t
+
+MAX_DATA_BYTES = 64 * 1024
+NAME_RE = re.compile(r'^[a-z0-9_]+$')
+KEY_RE = re.compile(r'^[A-Za-z0-9_.:@/-]{1,200}$')
+
+# Each entry migrates the schema from version N-1 to N; never edit an entry
+# that has shipped, append a new one.  "{json}" is the backend's JSON column
+# type, "{ts}" its timestamp type (seconds since the epoch as a float).
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE IF NOT EXISTS podim_records (
+            namespace TEXT NOT NULL,
+            host TEXT NOT NULL,
+            type TEXT NOT NULL,
+            key TEXT NOT NULL,
+            data TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            exporter TEXT NOT NULL,
+            updated {ts} NOT NULL,
+            seen {ts} NOT NULL,
+            PRIMARY KEY (namespace, type, host, key))""",
+        """CREATE INDEX IF NOT EXISTS podim_records_by_host
+            ON podim_records (namespace, host)""",
+        """CREATE TABLE IF NOT EXISTS podim_decisions (
+            namespace TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            state TEXT NOT NULL,
+            updated {ts} NOT NULL,
+            PRIMARY KEY (namespace, rule))""",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """Anything that went wrong in the store, with a message fit for a user."""
+
+
+class Record(t.NamedTuple):
+    namespace: str
+    host: str
+    type: str
+    key: str
+    data: dict
+    tags: list
+    exporter: dict
+    updated: float
+    seen: float
+
+    def public(self) -> dict:
+        """The shape the lookup returns."""
+        return {'host': self.host, 'type': self.type, 'key': self.key,
+                'data': self.data, 'tags': self.tags, 'updated': self.updated}
+
+
+def canonical_json(value: t.Any) -> str:
+    """One spelling per value, so equal data compares equal as text."""
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+
+
+def check_name(what: str, value: t.Any) -> str:
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        raise StoreError(f'{what} {value!r} is invalid: use lowercase letters, digits and _ only ([a-z0-9_]+)')
+    return value
+
+
+def check_key(value: t.Any) -> str:
+    if not isinstance(value, str) or not KEY_RE.match(value):
+        raise StoreError(f'key {value!r} is invalid: 1-200 characters of letters, digits and _ . : @ / -')
+    return value
+
+
+def check_namespace(value: t.Any) -> str:
+    if not isinstance(value, str) or not KEY_RE.match(value):
+        raise StoreError(f'namespace {value!r} is invalid: 1-200 characters of letters, digits and _ . : @ / -')
+    return value
+
+
+def encode_data(data: t.Any, limit: int = MAX_DATA_BYTES) -> str:
+    if not isinstance(data, dict):
+        raise StoreError(f'data must be a mapping (JSON object), got {type(data).__name__}')
+    try:
+        text = canonical_json(data)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f'data cannot be stored as JSON: {exc}') from None
+    size = len(text.encode('utf-8'))
+    if size > limit:
+        raise StoreError(f'data is {size} bytes as JSON, over the limit of {limit} bytes for one record; '
+                         'export smaller records (several keys) instead')
+    return text
+
+
+def encode_tags(tags: t.Any) -> str:
+    if tags is None:
+        tags = []
+    if not isinstance(tags, (list, tuple)) or not all(isinstance(tag, str) and tag for tag in tags):
+        raise StoreError(f'tags must be a list of non-empty strings, got {tags!r}')
+    return canonical_json(sorted(set(tags)))
+
+
+class Store:
+    """A connection to one store.  Use `open_store()` to get one."""
+
+    url: str
+    # paramstyle of the DB-API driver: '?' (sqlite3) or '%s' (psycopg)
+    placeholder = '?'
+
+    # -- backend hooks -------------------------------------------------
+    def _connect(self) -> None:
+        raise NotImplementedError
+
+    def _transaction(self, lock: str | None = None) -> t.ContextManager[t.Any]:
+        """A write transaction; `lock` names an exclusive lock held until commit."""
+        raise NotImplementedError
+
+    def _read(self) -> t.ContextManager[t.Any]:
+        """A cursor for reads."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- schema --------------------------------------------------------
+    def _sql(self, text: str) -> str:
+        return text.replace('?', self.placeholder) if self.placeholder != '?' else text
+
+    def _migrate(self, cur: t.Any, current: int, ts_type: str) -> None:
+        if current > SCHEMA_VERSION:
+            raise StoreError(f'store {self.url} has schema version {current}, newer than this podim.fleet '
+                             f'({SCHEMA_VERSION}): upgrade the collection, do not write with an older one')
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version - 1]:
+                cur.execute(statement.format(ts=ts_type))
+            cur.execute(self._sql('UPDATE podim_schema SET version = ?'), (version,))
+
+    # -- records -------------------------------------------------------
+    def apply(self, namespace: str, host: str, upserts: t.Sequence[dict] = (), deletes: t.Sequence[tuple] = (),
+              exporter: dict | None = None, check_mode: bool = False) -> list[dict]:
+        """Write several records of one host atomically.
+
+        upserts: dicts with type, key, data, tags; deletes: (type, key) pairs.
+        Returns one change per record that really changed:
+        {type, key, before, after} with before/after None for absent.
+        A record whose data and tags are unchanged is not rewritten, only its
+        `seen` time moves (max_age counts from it).
+        """
+        check_namespace(namespace)
+        if not isinstance(host, str) or not host:
+            raise StoreError(f'host {host!r} is invalid: a non-empty inventory hostname is required')
+        rows = []
+        for item in upserts:
+            rows.append((check_name('type', item['type']), check_key(item.get('key', 'default')),
+                         encode_data(item['data']), encode_tags(item.get('tags'))))
+        gone = [(check_name('type', typ), check_key(key)) for typ, key in deletes]
+        exporter_text = canonical_json(exporter or {})
+        now = time.time()
+        changes: list[dict] = []
+        with self._transaction() as cur:
+            for typ, key, data, tags in rows:
+                before = self._fetch_one(cur, namespace, host, typ, key)
+                after = {'data': json.loads(data), 'tags': json.loads(tags)}
+                if before is not None and before == after:
+                    if not check_mode:
+                        cur.execute(self._sql('UPDATE podim_records SET seen = ? WHERE namespace = ? AND type = ? '
+                                              'AND host = ? AND key = ?'), (now, namespace, typ, host, key))
+                    continue
+                changes.append({'type': typ, 'key': key, 'before': before, 'after': after})
+                if check_mode:
+                    continue
+                cur.execute(self._sql(
+                    'INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, seen) '
+                    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, type, host, key) DO UPDATE SET '
+                    'data = excluded.data, tags = excluded.tags, exporter = excluded.exporter, '
+                    'updated = excluded.updated, seen = excluded.seen'),
+                    (namespace, host, typ, key, data, tags, exporter_text, now, now))
+            for typ, key in gone:
+                before = self._fetch_one(cur, namespace, host, typ, key)
+                if before is None:
+                    continue
+                changes.append({'type': typ, 'key': key, 'before': before, 'after': None})
+                if not check_mode:
+                    cur.execute(self._sql('DELETE FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
+                                          'AND key = ?'), (namespace, typ, host, key))
+        return changes
+
+    def _fetch_one(self, cur: t.Any, namespace: str, host: str, typ: str, key: str) -> dict | None:
+        cur.execute(self._sql('SELECT data, tags FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
+                              'AND key = ?'), (namespace, typ, host, key))
+        row = cur.fetchone()
+        return None if row is None else {'data': json.loads(row[0]), 'tags': json.loads(row[1])}
+
+    def query(self, namespace: str, types: t.Sequence[str], hosts: t.Collection[str] | None = None,
+              tags: t.Sequence[str] | None = None, max_age: float | None = None) -> list[Record]:
+        """Records of the given types, sorted by (host, type, key).
+
+        hosts: only records exported by these hosts (None: any host).
+        tags: only records carrying every one of these tags.
+        max_age: only records exported (or re-exported) in the last max_age seconds.
+        """
+        check_namespace(namespace)
+        types = sorted({check_name('type', typ) for typ in types})
+        if not types or (hosts is not None and not hosts):
+            return []
+        sql = ('SELECT namespace, host, type, key, data, tags, exporter, updated, seen FROM podim_records '
+               f'WHERE namespace = ? AND type IN ({", ".join("?" * len(types))})')
+        params: list[t.Any] = [namespace, *types]
+        if max_age is not None:
+            sql += ' AND seen >= ?'
+            params.append(time.time() - float(max_age))
+        wanted_hosts = None if hosts is None else set(hosts)
+        if wanted_hosts is not None and len(wanted_hosts) <= 500:
+            # a short host list goes to the index; a long one is cheaper to filter here
+            sql += f' AND host IN ({", ".join("?" * len(wanted_hosts))})'
+            params.extend(sorted(wanted_hosts))
+        wanted_tags = set(tags or ())
+        records = []
+        with self._read() as cur:
+            cur.execute(self._sql(sql), params)
+            for row in cur.fetchall():
+                if wanted_hosts is not None and row[1] not in wanted_hosts:
+                    continue
+                row_tags = json.loads(row[5])
+                if wanted_tags and not wanted_tags.issubset(row_tags):
+                    continue
+                records.append(Record(row[0], row[1], row[2], row[3], json.loads(row[4]), row_tags,
+                                      json.loads(row[6]), float(row[7]), float(row[8])))
+        records.sort(key=lambda rec: (rec.host, rec.type, rec.key))
+        return records
+
+    def hosts(self, namespace: str) -> list[str]:
+        """Every host with at least one record in the namespace, sorted."""
+        check_namespace(namespace)
+        with self._read() as cur:
+            cur.execute(self._sql('SELECT DISTINCT host FROM podim_records WHERE namespace = ?'), (namespace,))
+            return sorted(row[0] for row in cur.fetchall())
+
+    def purge(self, namespace: str, keep_hosts: t.Collection[str], types: t.Sequence[str] | None = None,
+              check_mode: bool = False) -> list[dict]:
+        """Delete every record of hosts not in keep_hosts; returns what went (or would go)."""
+        check_namespace(namespace)
+        keep = set(keep_hosts)
+        type_filter = None if types is None else {check_name('type', typ) for typ in types}
+        removed = []
+        with self._transaction() as cur:
+            cur.execute(self._sql('SELECT host, type, key FROM podim_records WHERE namespace = ?'), (namespace,))
+            for host, typ, key in cur.fetchall():
+                if host in keep or (type_filter is not None and typ not in type_filter):
+                    continue
+                removed.append({'host': host, 'type': typ, 'key': key})
+            if not check_mode:
+                for item in removed:
+                    cur.execute(self._sql('DELETE FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
+                                          'AND key = ?'), (namespace, item['type'], item['host'], item['key']))
+        removed.sort(key=lambda item: (item['host'], item['type'], item['key']))
+        return removed
+
+    # -- creation-rule decisions ---------------------------------------
+    def load_decisions(self, namespace: str) -> dict[str, t.Any]:
+        """The remembered state of every rule of the namespace: {rule: state}."""
+        check_namespace(namespace)
+        with self._read() as cur:
+            return self._load_decisions(cur, namespace)
+
+    def _load_decisions(self, cur: t.Any, namespace: str) -> dict[str, t.Any]:
+        cur.execute(self._sql('SELECT rule, state FROM podim_decisions WHERE namespace = ?'), (namespace,))
+        return {rule: json.loads(state) for rule, state in cur.fetchall()}
+
+    def decide(self, namespace: str, decide_fn: t.Callable[[dict[str, t.Any]], dict[str, t.Any]],
+               remember: bool = True) -> dict[str, t.Any]:
+        """Run decide_fn(previous states) -> new states in one locked transaction.
+
+        Controllers sharing the store serialize here: the second one sees the
+        first one's decision before making its own.  Only the rules present
+        in the returned mapping are written; a rule mapped to None is deleted.
+        """
+        check_namespace(namespace)
+        if not remember:
+            return decide_fn(self.load_decisions(namespace))
+        with self._transaction(lock=f'podim_decisions:{namespace}') as cur:
+            previous = self._load_decisions(cur, namespace)
+            new = decide_fn(previous)
+            now = time.time()
+            for rule, state in new.items():
+                if state is None:
+                    cur.execute(self._sql('DELETE FROM podim_decisions WHERE namespace = ? AND rule = ?'),
+                                (namespace, rule))
+                    continue
+                if rule in previous and previous[rule] == state:
+                    continue
+                cur.execute(self._sql(
+                    'INSERT INTO podim_decisions (namespace, rule, state, updated) VALUES (?, ?, ?, ?) '
+                    'ON CONFLICT (namespace, rule) DO UPDATE SET state = excluded.state, updated = excluded.updated'),
+                    (namespace, rule, canonical_json(state), now))
+        return new
