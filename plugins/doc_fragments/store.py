@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Store options shared by podim.fleet.export, podim.fleet.purge, podim.fleet.exported and podim.fleet.rules."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options:
+  store_url:
+    description:
+      - Where exported facts and creation-rule decisions are kept.
+      - C(sqlite:///path/to/file.sqlite) for an embedded SQLite file (created on first write with mode 0600);
+        C(sqlite:///~/x.sqlite) expands C(~); an absolute path takes four slashes (C(sqlite:////var/lib/fleet.sqlite)).
+      - C(postgresql://user:password@host:port/database) for a PostgreSQL database shared by several controllers
+        (needs the Python package C(psycopg) version 3 on the controller).
+      - When not set anywhere, C(sqlite:///~/.ansible/podim_fleet.sqlite).
+    type: str
+    env:
+      - name: PODIM_FLEET_STORE
+    ini:
+      - section: podim_fleet
+        key: store_url
+  namespace:
+    description:
+      - Keeps fleets sharing one store apart (for example C(staging) and C(production)).
+      - Records and decisions of one namespace are invisible from every other.
+    type: str
+    default: default
+    env:
+      - name: PODIM_FLEET_NAMESPACE
+    ini:
+      - section: podim_fleet
+        key: namespace
+"""
