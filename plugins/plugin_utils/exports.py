@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an export must satisfy before it reaches the store: policy and value schema."""
+
+from __future__ import annotations
+
+import os
+import socket
+import typing as t
+
+SCHEMA_KINDS = ('address', 'network', 'port', 'integer', 'string', 'boolean')
+
+
+class ExportError(ValueError):
+    """An export that must not be written; the message says why and what to do."""
+
+
+def check_policy(policy: dict[str, list[str]] | None, typ: str, host: str, host_groups: t.Collection[str],
+                 origin: str) -> None:
+    """Only members of the groups the policy names may export a type it names."""
+    if not policy or typ not in policy:
+        return
+    allowed = policy[typ]
+    if set(allowed) & set(host_groups):
+        return
+    raise ExportError(f'export policy ({origin}) does not allow host {host} to export type {typ!r}: '
+                      f'only members of {", ".join(allowed) or "(no group)"} may; {host} is in '
+                      f'{", ".join(sorted(host_groups)) or "no group"}. Nothing was written.')
+
+
+def _normalize_address(value: t.Any, path: str) -> str:
+    import netaddr
+    if not isinstance(value, str) or not value.strip():
+        raise ExportError(f'data.{path} must be an IP address string, got {value!r}')
+    try:
+        return str(netaddr.IPAddress(value.strip(), flags=netaddr.INET_PTON))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ExportError(f'data.{path} is not a valid IP address: {value!r}') from None
+
+
+def _normalize_network(value: t.Any, path: str) -> str:
+    import netaddr
+    try:
+        return str(netaddr.IPNetwork(str(value).strip()).cidr)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ExportError(f'data.{path} is not a valid IP network (CIDR): {value!r}') from None
+
+
+def _normalize(kind: str, value: t.Any, path: str) -> t.Any:
+    if isinstance(value, list):
+        return [_normalize(kind, item, f'{path}[{i}]') for i, item in enumerate(value)]
+    if kind == 'address':
+        return _normalize_address(value, path)
+    if kind == 'network':
+        return _normalize_network(value, path)
+    if kind in ('port', 'integer'):
+        try:
+            number = int(str(value).strip()) if not isinstance(value, bool) else None
+        except ValueError:
+            number = None
+        if number is None or (kind == 'port' and not 0 < number < 65536):
+            wanted = 'a port number (1-65535)' if kind == 'port' else 'an integer'
+            raise ExportError(f'data.{path} must be {wanted}, got {value!r}')
+        return number
+    if kind == 'boolean':
+        if isinstance(value, bool):
+            return value
+        raise ExportError(f'data.{path} must be a boolean, got {value!r}')
+    if not isinstance(value, str):
+        raise ExportError(f'data.{path} must be a string, got {value!r}')
+    return value
+
+
+def is_address_key(key: str) -> bool:
+    return key == 'address' or key.endswith('_address')
+
+
+def normalize_data(data: t.Any, schema: dict[str, str] | None = None) -> dict:
+    """Validate and normalize addresses (keys address/*_address) and schema-declared fields.
+
+    schema maps a dotted path (`db.port`) to a kind (address, network, port,
+    integer, string, boolean); a declared path must be present.
+    """
+    if not isinstance(data, dict):
+        raise ExportError(f'data must be a mapping, got {type(data).__name__}')
+    schema = dict(schema or {})
+    for path, kind in schema.items():
+        if kind not in SCHEMA_KINDS:
+            raise ExportError(f'schema: {path!r} has unknown kind {kind!r}; use one of {", ".join(SCHEMA_KINDS)}')
+
+    def walk(node: t.Any, prefix: str) -> t.Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise ExportError(f'data{"." + prefix if prefix else ""} has a non-string key {key!r}')
+                path = f'{prefix}.{key}' if prefix else key
+                if path in schema:
+                    out[key] = _normalize(schema[path], value, path)
+                elif is_address_key(key) and value is not None:
+                    out[key] = _normalize('address', value, path)
+                else:
+                    out[key] = walk(value, path)
+            return out
+        if isinstance(node, list):
+            return [walk(item, f'{prefix}[{i}]') for i, item in enumerate(node)]
+        return node
+
+    result = walk(data, '')
+    for path in schema:
+        node: t.Any = result
+        for part in path.split('.'):
+            if not isinstance(node, dict) or part not in node:
+                raise ExportError(f'schema declares data.{path} but the data has no such field')
+            node = node[part]
+    return result
+
+
+def exporter_metadata() -> dict[str, t.Any]:
+    """Who wrote a record: controller, user and the ansible-playbook run.
+
+    Action plugins run in a worker forked from the ansible-playbook process,
+    so the parent pid plus its start time identifies the run.
+    """
+    ppid = os.getppid()
+    started = ''
+    try:
+        with open(f'/proc/{ppid}/stat', encoding='ascii') as stat:
+            started = stat.read().rsplit(')', 1)[1].split()[19]
+    except (OSError, IndexError):
+        pass
+    controller = socket.gethostname()
+    run_id = os.environ.get('PODIM_FLEET_RUN_ID') or f'{controller}:{ppid}:{started}'
+    try:
+        import getpass
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = str(os.getuid())
+    return {'controller': controller, 'user': user, 'run_id': run_id}
