@@ -213,12 +213,14 @@ class Store:
         return None if row is None else {'data': json.loads(row[0]), 'tags': json.loads(row[1])}
 
     def query(self, namespace: str, types: t.Sequence[str], hosts: t.Collection[str] | None = None,
-              tags: t.Sequence[str] | None = None, max_age: float | None = None) -> list[Record]:
+              tags: t.Sequence[str] | None = None, max_age: float | None = None,
+              exclude_hosts: t.Collection[str] = ()) -> list[Record]:
         """Records of the given types, sorted by (host, type, key).
 
         hosts: only records exported by these hosts (None: any host).
         tags: only records carrying every one of these tags.
         max_age: only records exported (or re-exported) in the last max_age seconds.
+        exclude_hosts: leave out the records of these hosts.
         """
         check_namespace(namespace)
         types = sorted({check_name('type', typ) for typ in types})
@@ -231,6 +233,11 @@ class Store:
             sql += ' AND seen >= ?'
             params.append(time.time() - float(max_age))
         wanted_hosts = None if hosts is None else set(hosts)
+        excluded = set(exclude_hosts)
+        if wanted_hosts is not None:
+            wanted_hosts -= excluded
+            if not wanted_hosts:
+                return []
         if wanted_hosts is not None and len(wanted_hosts) <= 500:
             # a short host list goes to the index; a long one is cheaper to filter here
             sql += f' AND host IN ({", ".join("?" * len(wanted_hosts))})'
@@ -240,7 +247,7 @@ class Store:
         with self._read() as cur:
             cur.execute(self._sql(sql), params)
             for row in cur.fetchall():
-                if wanted_hosts is not None and row[1] not in wanted_hosts:
+                if (wanted_hosts is not None and row[1] not in wanted_hosts) or row[1] in excluded:
                     continue
                 row_tags = json.loads(row[5])
                 if wanted_tags and not wanted_tags.issubset(row_tags):

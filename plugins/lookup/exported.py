@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: exported
+short_description: Collect facts other hosts exported with podim.fleet.export
+version_added: 0.1.0
+description:
+  - Returns the records of the given types from the podim.fleet store, sorted by (host, type, key), so the
+    same store always renders the same file.
+  - Each record is a mapping C({host, type, key, data, tags, updated}).
+  - Collected data is data, never template: strings that look like Jinja2 come back literally.
+  - A store that does not exist, a bad O(store_url) or an unreachable database is an error, never an empty list.
+options:
+  _terms:
+    description: One or more record types to collect, for example C(dns_server).
+    required: true
+    type: list
+    elements: str
+  hosts:
+    description:
+      - An Ansible host pattern evaluated against the current inventory (C(dns_servers), C(web:!staging),
+        C(~db\d+)); only records exported by matching hosts are returned.
+      - Hosts that left the inventory, or a group, are not matched, which keeps stale records out.
+    type: str
+  tags:
+    description: Only records carrying all of these tags.
+    type: list
+    elements: str
+    default: []
+  max_age:
+    description: Only records exported (or re-exported unchanged) in the last O(max_age) seconds.
+    type: float
+  exclude_self:
+    description: Leave out the records of the host the task runs for (C(inventory_hostname)).
+    type: bool
+    default: false
+  query:
+    description:
+      - A JMESPath expression applied to the sorted list of records, for example C([].data.address).
+      - A result that is not a list is returned as a list of one element.
+    type: str
+  min_results:
+    description:
+      - Fail unless at least this many records are found (before O(query) is applied). Use it where an
+        empty result would write a broken file, for example C(/etc/resolv.conf) with no nameserver.
+    type: int
+    default: 0
+extends_documentation_fragment:
+  - podim.fleet.store
+seealso:
+  - module: podim.fleet.export
+author:
+  - podim.fleet developers
+"""
+
+EXAMPLES = r"""
+- name: Write resolv.conf from the addresses the DNS servers exported
+  ansible.builtin.template:
+    src: resolv.conf.j2
+    dest: /etc/resolv.conf
+    mode: "0644"
+  vars:
+    nameservers: "{{ query('podim.fleet.exported', 'dns_server', hosts='dns_servers', query='[].data.address', min_results=1) }}"
+
+- name: Every web backend but this host's own, exported in the last hour
+  ansible.builtin.debug:
+    msg: "{{ query('podim.fleet.exported', 'web_backend', exclude_self=true, max_age=3600) }}"
+
+- name: Records of several types from the staging namespace of a shared PostgreSQL store
+  ansible.builtin.debug:
+    msg: >-
+      {{ query('podim.fleet.exported', 'database', 'database_request', namespace='staging',
+               store_url='postgresql://fleet:secret@db.example.com/fleet') }}
+"""
+
+RETURN = r"""
+_list:
+  description:
+    - The records, sorted by host, type and key; or what O(query) made of that list.
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: The inventory name of the exporting host.
+      type: str
+    type:
+      description: The record type.
+      type: str
+    key:
+      description: The record key.
+      type: str
+    data:
+      description: The exported data.
+      type: dict
+    tags:
+      description: The record's tags, sorted.
+      type: list
+      elements: str
+    updated:
+      description: When the data last changed, in seconds since the epoch.
+      type: float
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        variables = variables or {}
+        self.set_options(var_options=variables, direct=kwargs)
+        try:
+            records = self._collect(terms, variables)
+        except (StoreError, PatternError) as exc:
+            raise AnsibleLookupError(f'podim.fleet.exported: {exc}') from None
+        expression = self.get_option('query')
+        if not expression:
+            return records
+        import jmespath  # only paid for by callers who query
+        try:
+            found = jmespath.search(expression, records)
+        except jmespath.exceptions.JMESPathError as exc:
+            raise AnsibleLookupError(f'podim.fleet.exported: query {expression!r} is not valid JMESPath: {exc}') from None
+        if found is None:
+            return []
+        return found if isinstance(found, list) else [found]
+
+    def _collect(self, terms, variables):
+        types = [str(term) for term in terms]
+        if not types:
+            raise AnsibleLookupError('podim.fleet.exported: name at least one record type, for example '
+                                     "query('podim.fleet.exported', 'dns_server')")
+        hosts = None
+        pattern = self.get_option('hosts')
+        if pattern:
+            groups = variables.get('groups')
+            if not groups:
+                raise AnsibleLookupError(f'podim.fleet.exported: hosts={pattern!r} needs the inventory, but no '
+                                         "'groups' variable is available here")
+            hosts = set(HostPatterns(groups).select(pattern))
+        excluded = [variables.get('inventory_hostname')] if self.get_option('exclude_self') else []
+        # a reader never creates a store: a wrong path must not look like an empty fleet
+        store = open_store(self.get_option('store_url'), create=False)
+        records = store.query(self.get_option('namespace'), types, hosts=hosts, tags=self.get_option('tags'),
+                              max_age=self.get_option('max_age'), exclude_hosts=excluded)
+        needed = self.get_option('min_results')
+        if len(records) < needed:
+            where = f' from hosts matching {pattern!r}' if pattern else ''
+            raise AnsibleLookupError(f'podim.fleet.exported: found {len(records)} record(s) of type '
+                                     f'{", ".join(types)}{where} in namespace {self.get_option("namespace")!r} of '
+                                     f'{store.url}, at least {needed} required; export them first '
+                                     '(podim.fleet.export) or check hosts, tags and max_age')
+        return [record.public() for record in records]
+

@@ -1,0 +1,78 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# The work is done by the action plugin of the same name on the controller;
+# this file carries its documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: purge
+short_description: Remove the exported records of hosts that are no longer in the inventory
+version_added: 0.1.0
+description:
+  - Deletes, in one transaction, every record of the namespace whose exporting host is not in O(keep_hosts)
+    (by default every host of the current inventory), so stale exports of removed hosts do not linger.
+  - Runs once per task on the controller, whatever the number of hosts in the play.
+  - Refuses to run with an empty list of hosts to keep.
+options:
+  keep_hosts:
+    description:
+      - The hosts whose records stay. Default is C(groups['all']), the whole current inventory.
+    type: list
+    elements: str
+  types:
+    description:
+      - Only purge records of these types. Default is every type.
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - podim.fleet.store
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: full
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+    details: Runs on the controller.
+seealso:
+  - module: podim.fleet.export
+  - plugin: podim.fleet.exported
+    plugin_type: lookup
+author:
+  - podim.fleet developers
+"""
+
+EXAMPLES = r"""
+- name: Forget the exports of hosts removed from the inventory
+  podim.fleet.purge:
+
+- name: Only purge web backends, keeping the hosts of two groups
+  podim.fleet.purge:
+    keep_hosts: "{{ groups['wordpress'] + groups['rails'] }}"
+    types: [web_backend]
+"""
+
+RETURN = r"""
+removed:
+  description: The records removed (or that would be removed in check mode), sorted.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"host": "old-web3", "type": "web_backend", "key": "default"}]
+store_url:
+  description: The store purged, without its password.
+  returned: always
+  type: str
+  sample: sqlite:///~/.ansible/podim_fleet.sqlite
+"""
