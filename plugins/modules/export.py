@@ -12,7 +12,7 @@ module: export
 short_description: Export data about the current host for other hosts to collect
 version_added: 0.1.0
 description:
-  - Writes one record about the current host (C(inventory_hostname)) into the podim.fleet store:
+  - Writes one record about the current host (C(inventory_hostname)) into the podim.fleet store,
     one record per (namespace, host, O(type), O(key)).
   - Other hosts collect the records with the lookup P(podim.fleet.exported#lookup), for example every
     host reads the addresses the DNS servers exported to write C(/etc/resolv.conf).
@@ -23,7 +23,7 @@ description:
     validated and normalized (addresses with netaddr) before they are stored.
   - Only hosts allowed by the export policy may export a type. The policy comes from
     C([podim_fleet] export_policy) in C(ansible.cfg) or the environment variable E(PODIM_FLEET_EXPORT_POLICY)
-    (a YAML/JSON mapping C(type: [groups])); O(export_policy) can narrow it for one task, never widen it.
+    (a YAML or JSON mapping of each type to a list of groups); O(export_policy) can narrow it for one task, never widen it.
   - The data of one record may take at most 64 KiB as JSON.
 options:
   type:
@@ -56,7 +56,7 @@ options:
     default: present
   schema:
     description:
-      - Declares the kind of data fields, as a mapping of a dotted path in O(data) (C(db.port)) to one of
+      - Declares the kind of data fields, as a mapping of a dotted path in O(data) such as C(db.port) to one of
         V(address), V(network), V(port), V(integer), V(string), V(boolean).
       - A declared field must be present and valid; it is normalized (addresses and networks to their
         canonical form, ports and integers to numbers).
@@ -64,8 +64,8 @@ options:
     default: {}
   export_policy:
     description:
-      - A mapping C(type -> [groups]) applied in addition to the configured policy: the host must be a member
-        of one of the groups listed for O(type).
+      - A mapping of each type to a list of groups, applied in addition to the configured policy; the host
+        must be a member of one of the groups listed for O(type).
     type: dict
 extends_documentation_fragment:
   - podim.fleet.store
