@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The store contract, run against both backends (SQLite and a real PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import MAX_DATA_BYTES, StoreError
+
+
+def rec(typ='dns_server', key='default', data=None, tags=None):
+    return {'type': typ, 'key': key, 'data': {'address': '10.0.0.1'} if data is None else data, 'tags': tags or []}
+
+
+def test_first_write_changes_second_does_not(store, namespace):
+    first = store.apply(namespace, 'h1', [rec()], exporter={'run_id': 'r1'})
+    assert first == [{'type': 'dns_server', 'key': 'default', 'before': None,
+                      'after': {'data': {'address': '10.0.0.1'}, 'tags': []}}]
+    assert store.apply(namespace, 'h1', [rec()], exporter={'run_id': 'r2'}) == []
+    [record] = store.query(namespace, ['dns_server'])
+    assert record.exporter == {'run_id': 'r1'}  # an unchanged record keeps its exporter
+
+
+def test_change_reports_before_and_after(store, namespace):
+    store.apply(namespace, 'h1', [rec(tags=['b', 'a'])])
+    [change] = store.apply(namespace, 'h1', [rec(data={'address': '10.0.0.2'}, tags=['a'])])
+    assert change['before'] == {'data': {'address': '10.0.0.1'}, 'tags': ['a', 'b']}
+    assert change['after'] == {'data': {'address': '10.0.0.2'}, 'tags': ['a']}
+
+
+def test_check_mode_writes_nothing(store, namespace):
+    assert store.apply(namespace, 'h1', [rec()], check_mode=True)
+    assert store.query(namespace, ['dns_server']) == []
+
+
+def test_query_is_sorted_by_host_type_key(store, namespace):
+    for host in ['web3', 'web1', 'web2']:
+        store.apply(namespace, host, [rec('web_backend', 'b'), rec('web_backend', 'a'), rec('database', 'x')])
+    found = [(r.host, r.type, r.key) for r in store.query(namespace, ['web_backend', 'database'])]
+    assert found == sorted(found) and len(found) == 9
+
+
+def test_query_filters_hosts_tags_and_exclusions(store, namespace):
+    store.apply(namespace, 'a', [rec(tags=['prod', 'dc1'])])
+    store.apply(namespace, 'b', [rec(tags=['prod'])])
+    store.apply(namespace, 'c', [rec(tags=['staging'])])
+    hosts = lambda **kw: [r.host for r in store.query(namespace, ['dns_server'], **kw)]  # noqa: E731
+    assert hosts(tags=['prod']) == ['a', 'b']
+    assert hosts(tags=['prod', 'dc1']) == ['a']
+    assert hosts(hosts={'a', 'c', 'zz'}) == ['a', 'c']
+    assert hosts(hosts=set()) == []
+    assert hosts(exclude_hosts=['b']) == ['a', 'c']
+    assert hosts(hosts={'b'}, exclude_hosts=['b']) == []
+    # a host list longer than the SQL IN() threshold is filtered on the controller
+    assert hosts(hosts={f'h{i}' for i in range(600)} | {'c'}) == ['c']
+
+
+def test_max_age_counts_from_last_export(store, namespace):
+    store.apply(namespace, 'old', [rec()])
+    time.sleep(1.2)
+    store.apply(namespace, 'new', [rec()])
+    assert [r.host for r in store.query(namespace, ['dns_server'], max_age=1)] == ['new']
+    store.apply(namespace, 'old', [rec()])  # unchanged re-export refreshes "seen"
+    assert [r.host for r in store.query(namespace, ['dns_server'], max_age=1)] == ['new', 'old']
+
+
+def test_namespaces_are_separate(store, namespace):
+    store.apply(namespace, 'h1', [rec()])
+    assert store.query(namespace + '-other', ['dns_server']) == []
+
+
+def test_delete_and_absent(store, namespace):
+    store.apply(namespace, 'h1', [rec()])
+    [change] = store.apply(namespace, 'h1', deletes=[('dns_server', 'default')])
+    assert change['after'] is None
+    assert store.apply(namespace, 'h1', deletes=[('dns_server', 'default')]) == []
+    assert store.query(namespace, ['dns_server']) == []
+
+
+def test_one_apply_is_atomic(store, namespace):
+    store.apply(namespace, 'h1', [rec('a_type')])
+    with pytest.raises(StoreError, match='type'):
+        store.apply(namespace, 'h1', [rec('b_type'), rec('Bad-Type')])
+    assert [r.type for r in store.query(namespace, ['a_type', 'b_type'])] == ['a_type']
+
+
+@pytest.mark.parametrize('bad, match', [
+    ({'type': 'DNS', 'data': {}}, 'type'),
+    ({'type': 'ok', 'key': '', 'data': {}}, 'key'),
+    ({'type': 'ok', 'data': ['not', 'a', 'mapping']}, 'mapping'),
+    ({'type': 'ok', 'data': {'x': object()}}, 'JSON'),
+    ({'type': 'ok', 'data': {}, 'tags': 'prod'}, 'tags'),
+    ({'type': 'ok', 'data': {'blob': 'x' * MAX_DATA_BYTES}}, 'over the limit'),
+])
+def test_bad_records_are_refused_and_nothing_is_written(store, namespace, bad, match):
+    store.apply(namespace, 'h1', [rec('ok', data={'keep': True})])
+    with pytest.raises(StoreError, match=match):
+        store.apply(namespace, 'h1', [bad])
+    [kept] = store.query(namespace, ['ok'])
+    assert kept.data == {'keep': True}
+
+
+def test_bad_namespace_and_host(store):
+    with pytest.raises(StoreError, match='namespace'):
+        store.query('white space', ['x'])
+    with pytest.raises(StoreError, match='host'):
+        store.apply('default', '', [rec()])
+
+
+def test_purge_keeps_inventory_hosts(store, namespace):
+    for host in ['a', 'b', 'gone1', 'gone2']:
+        store.apply(namespace, host, [rec(), rec('web_backend')])
+    assert store.purge(namespace, ['a', 'b'], types=['web_backend'], check_mode=True) == [
+        {'host': 'gone1', 'type': 'web_backend', 'key': 'default'},
+        {'host': 'gone2', 'type': 'web_backend', 'key': 'default'}]
+    assert store.hosts(namespace) == ['a', 'b', 'gone1', 'gone2']
+    removed = store.purge(namespace, ['a', 'b'])
+    assert len(removed) == 4
+    assert store.hosts(namespace) == ['a', 'b']
+
+
+def test_decisions_round_trip(store, namespace):
+    seen = []
+
+    def decide(previous):
+        seen.append(previous)
+        return {'dns': {'members': ['h1', 'h2']}, 'cache': {'members': []}}
+
+    assert store.decide(namespace, decide) == {'dns': {'members': ['h1', 'h2']}, 'cache': {'members': []}}
+    assert seen == [{}]
+    assert store.load_decisions(namespace) == {'dns': {'members': ['h1', 'h2']}, 'cache': {'members': []}}
+    store.decide(namespace, lambda previous: {'cache': None})
+    assert store.load_decisions(namespace) == {'dns': {'members': ['h1', 'h2']}}
+
+
+def test_decide_without_remember_writes_nothing(store, namespace):
+    assert store.decide(namespace, lambda p: {'dns': {'m': 1}}, remember=False) == {'dns': {'m': 1}}
+    assert store.load_decisions(namespace) == {}
+
+
+def test_failed_decision_writes_nothing(store, namespace):
+    store.decide(namespace, lambda p: {'dns': {'m': 1}})
+
+    def boom(previous):
+        raise RuntimeError('rule evaluation failed')
+
+    with pytest.raises(RuntimeError):
+        store.decide(namespace, boom)
+    assert store.load_decisions(namespace) == {'dns': {'m': 1}}
