@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""podim.fleet.export through real ansible-playbook runs on local hosts."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import open_store
+
+HOSTS = {'ns1': {'ip': '10.0.0.1'}, 'ns2': {'ip': '10.0.0.2'}, 'web1': {'ip': '10.0.0.3'}}
+GROUPS = {'dns_servers': ['ns1', 'ns2'], 'web': ['web1']}
+
+EXPORT_DNS = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: export
+      podim.fleet.export:
+        type: dns_server
+        data: {address: "{{ ip }}", port: 53}
+        tags: [prod]
+"""
+
+
+def test_export_then_idempotent(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    first = run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    assert first.rc == 0, first.out
+    assert all(first.results[h]['export']['changed'] for h in HOSTS)
+    assert first.results['ns1']['export']['record'] == {
+        'namespace': 'default', 'host': 'ns1', 'type': 'dns_server', 'key': 'default',
+        'data': {'address': '10.0.0.1', 'port': 53}, 'tags': ['prod']}
+    second = run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    assert second.rc == 0 and not any(second.results[h]['export']['changed'] for h in HOSTS)
+    records = open_store(sqlite_url).query('default', ['dns_server'])
+    assert [(r.host, r.data['address']) for r in records] == [('ns1', '10.0.0.1'), ('ns2', '10.0.0.2'),
+                                                              ('web1', '10.0.0.3')]
+    assert records[0].exporter['controller']
+
+
+def test_check_mode_and_diff(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run = run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env, args=['--check', '--diff'])
+    assert run.rc == 0, run.out
+    result = run.results['ns1']['export']
+    assert result['changed']
+    assert json.loads(result['diff']['after'])['data']['address'] == '10.0.0.1'
+    assert result['diff']['before'] == ''
+    assert open_store(sqlite_url).query('default', ['dns_server']) == []
+
+
+def test_state_absent(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    absent = EXPORT_DNS.replace('data: {address: "{{ ip }}", port: 53}', 'state: absent')
+    run = run_playbook(absent, local_inventory(HOSTS, GROUPS), env, args=['--limit', 'ns2'])
+    assert run.rc == 0 and run.results['ns2']['export']['changed']
+    assert [r.host for r in open_store(sqlite_url).query('default', ['dns_server'])] == ['ns1', 'web1']
+
+
+def test_policy_from_ansible_cfg_refuses_outsiders_and_writes_nothing(run_playbook, local_inventory, sqlite_url):
+    run = run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), {'PODIM_FLEET_STORE': sqlite_url},
+                       cfg='[podim_fleet]\nexport_policy = {"dns_server": ["dns_servers"]}\n')
+    assert run.rc != 0
+    assert not run.results['ns1']['export'].get('failed')
+    message = run.results['web1']['export']['msg']
+    assert 'web1' in message and 'dns_servers' in message and 'ansible.cfg' in message
+    assert [r.host for r in open_store(sqlite_url).query('default', ['dns_server'])] == ['ns1', 'ns2']
+
+
+def test_task_policy_narrows_but_cannot_widen(run_playbook, local_inventory, sqlite_url):
+    playbook = EXPORT_DNS.replace('tags: [prod]', 'export_policy: {dns_server: [web]}')
+    run = run_playbook(playbook, local_inventory(HOSTS, GROUPS), {
+        'PODIM_FLEET_STORE': sqlite_url, 'PODIM_FLEET_EXPORT_POLICY': '{"dns_server": ["dns_servers"]}'})
+    # ns1/ns2 pass the configured policy but not the task's; web1 the reverse
+    assert all(run.results[h]['export'].get('failed') for h in HOSTS)
+    assert 'PODIM_FLEET_EXPORT_POLICY' in run.results['web1']['export']['msg']
+    assert 'task option export_policy' in run.results['ns1']['export']['msg']
+
+
+def test_bad_input_fails_clearly(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    cases = {
+        'bad address': ('type: dns_server\n        data: {address: "not-an-ip"}', 'data.address is not a valid IP'),
+        'bad type': ('type: DNS-Server\n        data: {}', "type 'DNS-Server' is invalid"),
+        'too big': ('type: blob\n        data: {x: "{{ \'y\' * 70000 }}"}', 'over the limit of 65536 bytes'),
+        'missing type': ('data: {}', 'missing required arguments: type'),
+        'unknown option': ('type: x\n        colour: red', 'colour'),
+    }
+    for name, (args, expected) in cases.items():
+        playbook = f'- hosts: ns1\n  gather_facts: false\n  tasks:\n    - name: export\n      podim.fleet.export:\n        {args}\n'
+        run = run_playbook(playbook, local_inventory(HOSTS, GROUPS), env)
+        assert run.rc != 0, name
+        assert expected in run.results['ns1']['export']['msg'], (name, run.results['ns1']['export']['msg'])
+    assert open_store(sqlite_url).hosts('default') == []
+
+
+def test_bad_store_url_is_named(run_playbook, local_inventory):
+    run = run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), {'PODIM_FLEET_STORE': 'mysql://x/y'})
+    assert run.rc != 0 and "store_url 'mysql://x/y' is not supported" in run.results['ns1']['export']['msg']
+
+
+def test_purge_removes_hosts_that_left(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    purge = '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: purge\n      podim.fleet.purge:\n'
+    smaller = {h: v for h, v in HOSTS.items() if h != 'ns2'}
+    run = run_playbook(purge, local_inventory(smaller, {'dns_servers': ['ns1'], 'web': ['web1']}), env)
+    assert run.rc == 0, run.out
+    result = run.results['ns1']['purge']
+    assert result['changed'] and result['removed'] == [{'host': 'ns2', 'type': 'dns_server', 'key': 'default'}]
+    assert open_store(sqlite_url).hosts('default') == ['ns1', 'web1']
+    again = run_playbook(purge, local_inventory(smaller, {'dns_servers': ['ns1'], 'web': ['web1']}), env)
+    assert not again.results['ns1']['purge']['changed']
