@@ -51,11 +51,21 @@ class HostPatterns:
 
     def __init__(self, groups: t.Mapping[str, t.Sequence[str]], hosts: t.Sequence[str] | None = None) -> None:
         self.groups = groups
+        self._own_groups = False
         if hosts is None:
             hosts = groups.get('all') or sorted({h for members in groups.values() for h in members})
         self.hosts = list(hosts)
         self._host_set = set(self.hosts)
         self._cache: dict[str, list[str]] = {}
+
+    def add_group(self, name: str, hosts: t.Sequence[str]) -> None:
+        """Set the hosts of a group (new or not); later selections see it."""
+        if not self._own_groups:
+            # copy once: the caller's mapping is never changed
+            self.groups = dict(self.groups)
+            self._own_groups = True
+        self.groups[name] = list(hosts)
+        self._cache.clear()
 
     def select(self, pattern: str | t.Sequence[str]) -> list[str]:
         """Hosts matched by pattern, in inventory order (first seen)."""

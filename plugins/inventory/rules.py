@@ -1,0 +1,324 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: rules
+short_description: Creation rules that choose which hosts take a role
+version_added: 0.1.0
+description:
+  - Evaluates creation rules over the inventory built by the sources before it (static files, a cloud or NetBox
+    plugin ...), like P(ansible.builtin.constructed#inventory) does, and adds a group per rule with the hosts it chose.
+  - "A rule states what the site needs: O(rules[].count) hosts among the O(rules[].hosts) pattern whose
+    O(rules[].when) condition holds, on distinct values of O(rules[].spread_by) as far as possible, for every value
+    of O(rules[].per). The plugin chooses the hosts."
+  - Rules are evaluated in file order and a later rule sees the groups of the earlier ones, so roles are kept apart
+    with patterns such as C(web:!dns_servers).
+  - First choices use rendezvous (highest random weight) hashing of the rule name and the host name, so they are
+    the same on every controller and spread evenly.
+  - "Decisions are remembered in the store (O(store_url), O(namespace)): a member stays a member while it is
+    eligible and available, adding hosts moves nobody, and a member that leaves, becomes ineligible or unavailable
+    has only its slot refilled."
+  - Each chosen host gets the variable C(podim_fleet_rules) saying, per group, why it was chosen.
+  - "Every change against the remembered decision is printed as one line, for example
+    C(dns_servers: +node07 replaces node03) followed by the reason in parentheses."
+  - A rule that cannot be met fails the inventory source with the rule's name, the count asked, the hosts found and
+    how many candidates were excluded by the pattern, by earlier rules, by O(rules[].when) and by availability.
+    Ansible only warns when an inventory source fails, so set C(any_unparsed_is_failed = true) in the
+    C([inventory]) section of C(ansible.cfg) to stop the run instead.
+  - The file name must end in C(.rules.yml) or C(.rules.yaml).
+author:
+  - podim.fleet developers
+extends_documentation_fragment:
+  - podim.fleet.store
+  - constructed
+options:
+  plugin:
+    description: Marks the file as a rules file of this plugin.
+    required: true
+    type: str
+    choices: [podim.fleet.rules]
+  rules:
+    description:
+      - The creation rules, evaluated in this order.
+    required: true
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - The rule's stable identity, under which its decision is remembered. Unique in the file (and in the
+            O(namespace)). Renaming a rule starts its decision afresh.
+        type: str
+        required: true
+      group:
+        description:
+          - The group the rule fills. Each group is filled by one rule; it must not already have hosts from an
+            earlier inventory source.
+        type: str
+        required: true
+      hosts:
+        description:
+          - The candidates, as an Ansible host pattern over the inventory so far, including the groups made by
+            earlier rules (unions C(a:b), intersections C(a:&b), exclusions C(a:!b), globs, C(~regex), subscripts).
+        type: raw
+        default: all
+      when:
+        description:
+          - A Jinja2 condition over each candidate's variables (without C({{ }})), such as
+            C(memory_mb | int >= 1024), or a list of conditions that must all hold.
+          - Compiled once, not parsed again per host. Ansible's filters and tests are available; C(lookup) is not.
+          - An undefined variable is an error naming the rule, the host and the variable; use the C(default) filter
+            or C(x is defined and ...) for hosts that may lack it.
+        type: raw
+      count:
+        description:
+          - "How many hosts. A number (exactly that many), or a mapping with C(min) (default 1) and C(max)
+            (default every eligible host), for example C({min: 2, max: 3}) or C({min: 1})."
+          - The plugin chooses C(max) hosts when there are enough, and fails the rule when fewer than C(min) are
+            eligible and available.
+        type: raw
+        default: 1
+      spread_by:
+        description:
+          - A variable (or expression) whose distinct values the members should cover as far as possible, such as
+            C(rack). Two members are on the same rack only when there are more members than racks.
+        type: str
+      per:
+        description:
+          - A variable (or expression). O(rules[].count) applies separately for each of its distinct values among
+            the eligible hosts ("for every zone").
+        type: str
+      vars:
+        description:
+          - Variables set on the hosts the rule chose.
+        type: dict
+  available:
+    description:
+      - A Jinja2 condition deciding which hosts may be chosen at all, for example C(podim_available) with the
+        C(default) filter (see the examples). A member for which it becomes false is replaced.
+    type: raw
+  probe:
+    description:
+      - Probe the hosts a rule keeps or is about to choose with a TCP connection; a host that does not answer is
+        unavailable and replaced (failover). Probes run concurrently, and only hosts a decision depends on are probed.
+      - The address is the host's C(ansible_host), else its inventory name.
+    type: dict
+    suboptions:
+      port:
+        description: The TCP port. Default the host's C(ansible_port), else 22.
+        type: int
+      timeout:
+        description: Seconds to wait for each connection.
+        type: float
+        default: 1.0
+  on_unmet:
+    description:
+      - What to do when a rule cannot be met. C(error) fails the inventory source (nothing is remembered);
+        C(warn) fills what it can, warns, and remembers that.
+    type: str
+    choices: [error, warn]
+    default: error
+  remember:
+    description:
+      - Record the decision in the store. With C(false) the rules are evaluated against the remembered decision
+        without recording anything, for previews; the change lines are still printed.
+    type: bool
+    default: true
+    env:
+      - name: PODIM_FLEET_RULES_REMEMBER
+notes:
+  - Conditions see the variables that the inventory sources before this file set (host and group variables in the
+    inventory, with Ansible's precedence), C(inventory_hostname), C(group_names) and C(groups) including the groups of
+    earlier rules. Variables from C(group_vars/) and C(host_vars/) directories and facts are not loaded at this stage.
+  - The members of a group are listed kept members first, in the order they were chosen, so C(dns_servers[0])
+    stays the same host while it lives.
+seealso:
+  - plugin: podim.fleet.exported
+    plugin_type: lookup
+"""
+
+EXAMPLES = r"""
+# ansible.cfg
+#   [inventory]
+#   enable_plugins = ansible.builtin.yaml, ansible.builtin.ini, podim.fleet.rules
+#   any_unparsed_is_failed = true
+#
+# ansible-inventory -i hosts.yml -i site.rules.yml --graph
+
+# site.rules.yml
+plugin: podim.fleet.rules
+rules:
+  - name: dns
+    group: dns_servers
+    hosts: "linux:!db_servers"
+    when: "memory_mb | int >= 1024"
+    count: 2
+    spread_by: rack
+    vars:
+      bind_role: secondary
+  - name: db
+    group: db_servers
+    hosts: "linux:!dns_servers"
+    when: "disk_gb | default(0) | int >= 100"
+    count: {min: 1, max: 2}
+  - name: cache
+    group: memcached
+    hosts: "web:!dns_servers"
+    count: 1
+    per: zone
+available: "podim_available | default(true)"
+probe:
+  port: 22
+  timeout: 1.0
+on_unmet: error
+
+# A preview that records nothing:
+#   PODIM_FLEET_RULES_REMEMBER=false ansible-inventory -i hosts.yml -i site.rules.yml --graph
+"""
+
+import os
+import time
+import typing as t
+
+from ansible import constants as C
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.inventory.helpers import get_group_vars
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible.plugins.loader import filter_loader, test_loader
+from ansible.utils.vars import combine_vars
+
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import ExpressionCompiler
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.engine import Result, evaluate
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import RulesError, UnmetError
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import RulesSpec, check_top_level, parse_spec
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.view import InventoryView
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import (
+    DEFAULT_NAMESPACE, DEFAULT_STORE_URL, StoreError, open_store, sqlite_path,
+)
+
+FILE_SUFFIXES = ('.rules.yml', '.rules.yaml')
+
+
+def _resolver(loader: t.Any) -> t.Callable[[str], t.Callable[..., t.Any] | None]:
+    """Name -> the function of Ansible's filter or test plugin (builtin or from a collection)."""
+
+    def resolve(name: str) -> t.Callable[..., t.Any] | None:
+        try:
+            plugin = loader.get(name)
+        except Exception:  # a broken or missing plugin: the compiler reports the name
+            return None
+        return getattr(plugin, 'j2_function', None) if plugin else None
+
+    return resolve
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):
+    """Creation rules: choose hosts for groups, remember the decision, explain it."""
+
+    NAME = 'podim.fleet.rules'
+
+    def verify_file(self, path: str) -> bool:
+        return super().verify_file(path) and path.endswith(FILE_SUFFIXES)
+
+    def parse(self, inventory: t.Any, loader: t.Any, path: str, cache: bool = True) -> None:
+        super().parse(inventory, loader, path, cache=cache)
+        self._path = path
+        started = time.perf_counter()
+        config = self._read_config_data(path)
+        try:
+            check_top_level(path, config, self._options)
+            compiler = ExpressionCompiler(filters=_resolver(filter_loader), tests=_resolver(test_loader))
+            spec = parse_spec(path, self.get_option('rules'), available=self.get_option('available'),
+                              probe=self.get_option('probe'), on_unmet=self.get_option('on_unmet'), compiler=compiler)
+            self._check_groups(spec)
+            remember = self.get_option('remember')
+            result = self._decide(spec, remember)
+        except (RulesError, StoreError) as exc:
+            raise AnsibleParserError(str(exc)) from None
+        self._apply(result)
+        prefix = 'podim.fleet.rules' + ('' if remember else ' (preview, not remembered)')
+        for line in result.changes:
+            self.display.display(f'{prefix}: {line}', stderr=True)
+        for message in result.unmet:
+            self.display.warning(f'{path}: creation rule not met (on_unmet: warn): {message}')
+        stats = ', '.join(f'{key} {value}' for key, value in result.stats.items())
+        self.display.vv(f'{prefix}: {path}: {len(spec.rules)} rules over {len(self.inventory.hosts)} hosts '
+                        f'in {time.perf_counter() - started:.3f} s ({stats})')
+        self._construct()
+
+    def _check_groups(self, spec: RulesSpec) -> None:
+        for rule in spec.rules:
+            group = self.inventory.groups.get(rule.group)
+            if group is not None and group.get_hosts():
+                raise AnsibleParserError(
+                    f'{spec.path}: rule {rule.name!r}: field \'group\': group {rule.group!r} already has hosts from an '
+                    'earlier inventory source; a rule fills a group of its own (declare it without hosts, or '
+                    'rename it)')
+
+    def _view(self, spec: RulesSpec) -> InventoryView:
+        def render(host: str, value: t.Any) -> t.Any:
+            templar = self.templar.copy_with_new_env(available_variables=self._all_vars(host))
+            return templar.template(value)
+
+        full = self._all_vars if self._merge_hashes() else None
+        return InventoryView(self.inventory, spec.names, render=render, full_vars=full)
+
+    @staticmethod
+    def _merge_hashes() -> bool:
+        return C.DEFAULT_HASH_BEHAVIOUR == 'merge'
+
+    def _all_vars(self, host: str) -> dict[str, t.Any]:
+        obj = self.inventory.get_host(host)
+        return combine_vars(get_group_vars(obj.get_groups()), obj.get_vars())
+
+    def _decide(self, spec: RulesSpec, remember: bool) -> Result:
+        url = self.get_option('store_url') or DEFAULT_STORE_URL
+        namespace = self.get_option('namespace') or DEFAULT_NAMESPACE
+        view = self._view(spec)
+        outcome: dict[str, Result] = {}
+
+        def decide(previous: dict[str, t.Any]) -> dict[str, t.Any]:
+            result = evaluate(spec, view, previous)
+            if result.unmet and spec.on_unmet == 'error':
+                raise UnmetError(spec.path, result.unmet)  # rolls the transaction back: nothing is remembered
+            outcome['result'] = result
+            return result.states
+
+        if not remember and url.startswith('sqlite:') and not os.path.exists(sqlite_path(url)):
+            decide({})  # a preview must not create the store
+        else:
+            store = open_store(url, create=True)
+            store.decide(namespace, decide, remember=remember)
+        return outcome['result']
+
+    def _apply(self, result: Result) -> None:
+        inventory = self.inventory
+        for group, members in result.groups.items():
+            inventory.add_group(group)
+            for host in members:
+                inventory.add_child(group, host)
+        for host, variables in result.hostvars.items():
+            for name, value in variables.items():
+                inventory.set_variable(host, name, value)
+
+    def _construct(self) -> None:
+        """compose / groups / keyed_groups, as constructed does, when any is set."""
+        compose = self.get_option('compose')
+        groups = self.get_option('groups')
+        keyed = self.get_option('keyed_groups')
+        if not (compose or groups or keyed):
+            return
+        strict = self.get_option('strict')
+        try:
+            for host in self.inventory.hosts:
+                self._set_composite_vars(compose, self._all_vars(host), host, strict=strict)
+                hostvars = self._all_vars(host)
+                self._add_host_to_composed_groups(groups, hostvars, host, strict=strict, fetch_hostvars=False)
+                self._add_host_to_keyed_groups(keyed, hostvars, host, strict=strict, fetch_hostvars=False)
+        except AnsibleError:
+            raise
+        except Exception as exc:
+            raise AnsibleParserError(f'{self._path}: compose/groups/keyed_groups failed: {exc}') from exc

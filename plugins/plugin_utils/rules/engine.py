@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evaluate the rules of one file, in order, over an inventory view.
+
+For each rule: candidates = hosts pattern (seeing the groups of earlier
+rules), eligible = candidates whose `when` holds, available = eligible
+hosts whose `available` holds and that answer the probe; then select.py
+keeps the remembered members that are still available and fills the free
+slots.
+
+The common case costs little: when every remembered member of a rule
+without `per` is still eligible and available and fills the count, only
+those members are checked, not every candidate.
+
+    result = evaluate(spec, view, previous_states, prober=tcp_probe)
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import jinja2
+
+from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError, split_pattern
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules import explain
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import Expression
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import EvalError, SpecError
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.probe import Target, tcp_probe
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.select import Selection, Weigher, _trim, choose
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import Rule, RulesSpec
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.view import View
+
+STATE_VERSION = 1
+DEFAULT_PROBE_PORT = 22
+Prober = t.Callable[[t.Sequence[Target], float], t.Collection[str]]
+
+
+class Result(t.NamedTuple):
+    groups: dict[str, list[str]]  # group -> members, in rule order
+    hostvars: dict[str, dict[str, t.Any]]  # host -> variables to set (podim_fleet_rules, rule vars)
+    states: dict[str, dict[str, t.Any]]  # rule name -> state to remember
+    changes: list[str]  # one line per change against the remembered decision
+    unmet: list[str]  # one message per rule (or partition) that could not be met
+    stats: dict[str, int]
+
+
+class _NotBool(Exception):
+    def __init__(self, value: t.Any) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+class _Members(list):
+    """A group's host list whose `in` is a set look-up (`inventory_hostname in groups.web`)."""
+
+    def __init__(self, hosts: t.Iterable[str]) -> None:
+        super().__init__(hosts)
+        self._set = frozenset(self)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._set
+
+
+def remembered(state: t.Any) -> list[dict[str, t.Any]]:
+    """The members of a remembered state (anything unreadable counts as no memory)."""
+    if not isinstance(state, dict) or state.get('v') != STATE_VERSION or not isinstance(state.get('members'), list):
+        return []
+    out = []
+    for item in state['members']:
+        if isinstance(item, dict) and isinstance(item.get('host'), str):
+            out.append(item)
+    return out
+
+
+def key_text(value: t.Any) -> str | None:
+    """A spread or per value as text; None when it is not a scalar."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(int(value))
+    return None
+
+
+class Engine:
+    def __init__(self, spec: RulesSpec, view: View, prober: Prober | None = None) -> None:
+        self.spec = spec
+        self.view = view
+        self.prober = prober or tcp_probe
+        self.patterns = HostPatterns(view.groups, view.hosts)
+        self._base_groups = dict(view.groups)
+        self._base_patterns: HostPatterns | None = None
+        self._host_set = frozenset(view.hosts)
+        self._vars: dict[str, dict[str, t.Any]] = {}
+        self._joined: dict[str, list[str]] = {}  # host -> groups of rules evaluated so far
+        self._rule_groups: list[str] = []
+        names = spec.names
+        self._wants_group_names = 'group_names' in names
+        self._groups_var: dict[str, _Members] | None = {} if 'groups' in names else None
+        self._available: dict[str, bool] = {}
+        self._up: dict[str, bool] = {}  # probe results
+        self._probe_port: dict[str, int] = {}
+        self.stats = {'rules': 0, 'candidates': 0, 'evaluations': 0, 'probes': 0, 'fast': 0}
+
+    # -- variables -------------------------------------------------------
+    def _load(self, host: str) -> dict[str, t.Any]:
+        variables = self.view.variables(host)
+        joined = self._joined.get(host)
+        if joined and 'group_names' in variables:
+            variables['group_names'] = sorted(set(variables['group_names']) | set(joined))
+        if self._groups_var is not None:
+            variables['groups'] = self._groups_variable()
+        self._vars[host] = variables
+        return variables
+
+    def _groups_variable(self) -> dict[str, _Members]:
+        assert self._groups_var is not None
+        if not self._groups_var:
+            for name, hosts in self.patterns.groups.items():
+                self._groups_var[name] = _Members(hosts)
+        return self._groups_var
+
+    def _variables(self, host: str) -> dict[str, t.Any]:
+        return self._vars.get(host) or self._load(host)
+
+    def _error(self, rule: Rule, field: str, host: str | None, exc: BaseException) -> EvalError:
+        if isinstance(exc, _NotBool):
+            value = exc.value
+            if isinstance(value, jinja2.Undefined):
+                detail = f'{value._undefined_message}'
+            else:
+                detail = (f'the result {value!r} ({type(value).__name__}) is not true or false: '
+                          'write a comparison, or add | bool')
+        elif isinstance(exc, jinja2.UndefinedError):
+            detail = f'{exc.message} (for hosts that may lack it: `| default(...)` or `... is defined and ...`)'
+        else:
+            detail = f'{type(exc).__name__}: {exc}'
+        return EvalError(self.spec.path, rule.name, field, host or '?', detail)
+
+    def _filter(self, rule: Rule, field: str, expr: Expression, hosts: t.Iterable[str]) -> list[str]:
+        """The hosts for which the condition is true (it must be true or false)."""
+        fn = expr.fn
+        cached = self._vars.get
+        load = self._load
+        out: list[str] = []
+        append = out.append
+        host = None
+        count = 0
+        try:
+            for host in hosts:
+                variables = cached(host) or load(host)
+                result = fn(variables)
+                count += 1
+                if result is True:
+                    append(host)
+                elif result is not False:
+                    raise _NotBool(result)
+        except Exception as exc:  # any failure of a user's expression becomes an EvalError naming rule and host
+            raise self._error(rule, field, host, exc) from None
+        finally:
+            self.stats['evaluations'] += count
+        return out
+
+    def _keys(self, rule: Rule, field: str, expr: Expression, hosts: t.Iterable[str]) -> dict[str, str]:
+        """The spread or per value of each host, as text."""
+        fn = expr.fn
+        out: dict[str, str] = {}
+        host = None
+        try:
+            for host in hosts:
+                value = fn(self._variables(host))
+                key = key_text(value)
+                if key is None:
+                    raise _KeyError(value)
+                out[host] = key
+        except _KeyError as exc:
+            value = exc.value
+            if isinstance(value, jinja2.Undefined):
+                detail = (f'{value._undefined_message}: every candidate needs it '
+                          f'(exclude the others with when: "{expr.source} is defined")')
+            else:
+                detail = f'the value {value!r} ({type(value).__name__}) is not a string or number'
+            raise EvalError(self.spec.path, rule.name, field, host or '?', detail) from None
+        except Exception as exc:  # a failing expression
+            raise self._error(rule, field, host, exc) from None
+        self.stats['evaluations'] += len(out)
+        return out
+
+    def _is_available(self, rule: Rule, host: str) -> bool:
+        """The `available` expression (probes apart), once per host."""
+        if self.spec.available is None:
+            return True
+        known = self._available.get(host)
+        if known is None:
+            known = self._available[host] = bool(self._filter(rule, 'available', self.spec.available, (host,)))
+        return known
+
+    # -- probes ----------------------------------------------------------
+    def _probe(self, hosts: t.Iterable[str]) -> None:
+        """Probe (concurrently) the hosts not probed yet in this evaluation."""
+        probe = self.spec.probe
+        if probe is None:
+            return
+        targets = []
+        for host in dict.fromkeys(hosts):
+            if host in self._up:
+                continue
+            variables = self._variables(host)
+            address = variables.get('ansible_host')
+            if not isinstance(address, str) or not address:
+                address = host
+            port = probe.port
+            if port is None:
+                try:
+                    port = int(variables.get('ansible_port') or DEFAULT_PROBE_PORT)
+                except (TypeError, ValueError):
+                    port = DEFAULT_PROBE_PORT
+            self._probe_port[host] = port
+            targets.append(Target(host, str.__str__(address), port))
+        if not targets:
+            return
+        up = set(self.prober(targets, probe.timeout))
+        self.stats['probes'] += len(targets)
+        for target in targets:
+            self._up[target.host] = target.host in up
+
+    def _is_down(self, host: str) -> bool:
+        return self._up.get(host) is False
+
+    def _probe_reason(self, host: str) -> str:
+        return f'unavailable: no answer on port {self._probe_port.get(host, DEFAULT_PROBE_PORT)}'
+
+    def _probe_label(self) -> str:
+        probe = self.spec.probe
+        if probe is None or probe.port is None:
+            return f'ansible_port (default {DEFAULT_PROBE_PORT})'
+        return f'port {probe.port}'
+
+    # -- rules -----------------------------------------------------------
+    def evaluate(self, previous: t.Mapping[str, t.Any]) -> Result:
+        groups: dict[str, list[str]] = {}
+        hostvars: dict[str, dict[str, t.Any]] = {}
+        states: dict[str, dict[str, t.Any]] = {}
+        changes: list[str] = []
+        unmet: list[str] = []
+        for rule in self.spec.rules:
+            members = self._rule(rule, previous.get(rule.name), hostvars, states, changes, unmet)
+            groups[rule.group] = members
+            self._add_group(rule.group, members)
+        return Result(groups, hostvars, states, changes, unmet, dict(self.stats))
+
+    def _add_group(self, group: str, members: list[str]) -> None:
+        existing = self.patterns.groups.get(group) or []
+        merged = list(dict.fromkeys([*existing, *members]))
+        self.patterns.add_group(group, merged)
+        self._rule_groups.append(group)
+        if self._groups_var:
+            self._groups_var[group] = _Members(merged)
+        for host in members:
+            self._joined.setdefault(host, []).append(group)
+            variables = self._vars.get(host)
+            if variables is not None and 'group_names' in variables and group not in variables['group_names']:
+                variables['group_names'] = sorted([*variables['group_names'], group])
+
+    def _candidates(self, rule: Rule) -> list[str]:
+        try:
+            return self.patterns.select(rule.hosts)
+        except PatternError as exc:
+            raise SpecError(self.spec.path, rule.label, 'hosts', str(exc)) from None
+
+    def _leaving_reason(self, rule: Rule, host: str, cand_set: t.Collection[str]) -> str | None:
+        """Why a remembered member cannot stay (probe apart), or None."""
+        if host not in self._host_set:
+            return 'left the inventory'
+        if host not in cand_set:
+            return f'no longer matches hosts {rule.hosts!r}'
+        if rule.when is not None and not self._filter(rule, 'when', rule.when, (host,)):
+            return 'no longer passes when'
+        if not self._is_available(rule, host):
+            return 'unavailable: available is false'
+        return None
+
+    def _fast(self, rule: Rule, previous: list[str], cand_set: set[str],
+              reasons: dict[str, str]) -> Selection | None:
+        """Check only the remembered members; None when they no longer fill the count."""
+        assert rule.count.max is not None
+        staying = []
+        for host in previous:
+            reason = self._leaving_reason(rule, host, cand_set)
+            if reason is None:
+                staying.append(host)
+            else:
+                reasons[host] = reason
+        self._probe(staying)
+        for host in staying:
+            if self._is_down(host):
+                reasons[host] = self._probe_reason(host)
+        staying = [host for host in staying if not self._is_down(host)]
+        if len(staying) < rule.count.max:
+            return None
+        spread = self._keys(rule, 'spread_by', rule.spread_by, staying) if rule.spread_by is not None else None
+        kept, trimmed = _trim(staying, rule.count.max, Weigher(rule.name), spread)
+        for host in trimmed:
+            reasons[host] = 'count lowered'
+        self.stats['fast'] += 1
+        return Selection(kept, frozenset(), trimmed, {}, len(staying))
+
+    def _rule(self, rule: Rule, state: t.Any, hostvars: dict[str, dict[str, t.Any]],
+              states: dict[str, dict[str, t.Any]], changes: list[str], unmet: list[str]) -> list[str]:
+        self.stats['rules'] += 1
+        remembered_members = remembered(state)
+        info = {item['host']: item for item in remembered_members}
+        previous = list(info)
+        first = state is None
+        candidates = self._candidates(rule)
+        cand_set = set(candidates)
+        self.stats['candidates'] += len(candidates)
+        reasons: dict[str, str] = {}
+        weigh = Weigher(rule.name)
+
+        fast = None
+        if rule.per is None and rule.count.max is not None and len(previous) >= rule.count.max:
+            fast = self._fast(rule, previous, cand_set, reasons)
+        if fast is not None:
+            partitions: dict[str | None, Selection] = {None: fast}
+            eligible_set: set[str] = set(fast.members)
+            spread = (self._keys(rule, 'spread_by', rule.spread_by, fast.members)
+                      if rule.spread_by is not None else None)
+            per_keys: dict[str, str] = {}
+        else:
+            eligible = (self._filter(rule, 'when', rule.when, candidates) if rule.when is not None
+                        else list(candidates))
+            eligible_set = set(eligible)
+            per_keys = self._keys(rule, 'per', rule.per, eligible) if rule.per is not None else {}
+            spread = self._keys(rule, 'spread_by', rule.spread_by, eligible) if rule.spread_by is not None else None
+            by_part: dict[str | None, list[str]] = {}
+            if rule.per is not None:
+                for host in eligible:
+                    by_part.setdefault(per_keys[host], []).append(host)
+            else:
+                by_part[None] = eligible
+            partitions = {}
+            for key in sorted(by_part, key=lambda k: (k is None, k or '')):
+                hosts = by_part[key]
+                part_set = set(hosts)
+                selection = self._select(rule, hosts, [h for h in previous if h in part_set], weigh, spread)
+                partitions[key] = selection
+                found = selection.members
+                if len(found) < rule.count.min:
+                    unmet.append(self._unmet(rule, key, hosts, found, candidates, eligible))
+            if not by_part and rule.count.min > 0:
+                unmet.append(self._unmet(rule, None, [], [], candidates, eligible))
+
+        members: list[str] = []
+        saved: list[dict[str, t.Any]] = []
+        old_parts: dict[str | None, list[str]] = {}
+        for host in previous:
+            old_parts.setdefault(info[host].get('per') if rule.per is not None else None, []).append(host)
+        for key in sorted(set(partitions) | set(old_parts), key=lambda k: (k is None, k or '')):
+            selection = partitions.get(key)
+            chosen = selection.members if selection is not None else []
+            label = explain.group_label(rule, key)
+            now = set(chosen)
+            removed = [explain.Removed(h, self._why_gone(rule, h, key, cand_set, eligible_set, per_keys, reasons))
+                       for h in old_parts.get(key, []) if h not in now]
+            new = [h for h in chosen if selection is not None and h in selection.new]
+            changes.extend(explain.change_lines(label, removed, new, first))
+            replaced = dict(zip(new, removed))
+            crowd: dict[str, int] = {}
+            for host in chosen:
+                kept = selection is not None and host not in selection.new
+                rank = info[host].get('rank') if kept and host in info else (selection.ranks.get(host) if selection else None)
+                value = spread.get(host) if spread is not None else None
+                entry = explain.member(rule, kept=kept, rank=rank, available=selection.available if selection else None,
+                                       spread_value=value, first_of_value=value is not None and not crowd.get(value),
+                                       per_value=key, replaces=replaced.get(host))
+                if value is not None:
+                    crowd[value] = crowd.get(value, 0) + 1
+                host_vars = hostvars.setdefault(host, {})
+                host_vars.setdefault(explain.EXPLAIN_VAR, {})[rule.group] = entry
+                host_vars.update(rule.vars)
+                item: dict[str, t.Any] = {'host': host}
+                if rank is not None:
+                    item['rank'] = rank
+                if key is not None:
+                    item['per'] = key
+                saved.append(item)
+                members.append(host)
+        states[rule.name] = {'v': STATE_VERSION, 'group': rule.group, 'members': saved}
+        return members
+
+    def _select(self, rule: Rule, hosts: list[str], previous: list[str], weigh: Weigher,
+                spread: dict[str, str] | None) -> Selection:
+        """choose(), with the `available` expression and the probe (only of hosts about to be chosen)."""
+        down = {host for host in hosts if not self._is_available(rule, host) or self._is_down(host)}
+        rounds = 0
+        while True:
+            selection = choose(hosts, previous, rule.count, weigh, spread, down)
+            if self.spec.probe is None:
+                return selection
+            unknown = [host for host in selection.members if host not in self._up]
+            if not unknown:
+                return selection
+            batch = list(unknown)
+            if rounds:
+                # dead hosts were met: probe the next heaviest candidates along, not one round each
+                asked = set(unknown)
+                spare = [h for h in weigh.order(hosts) if h not in down and h not in self._up and h not in asked]
+                batch += spare[:2 * len(unknown) + 4]
+            self._probe(batch)
+            down.update(host for host in batch if self._is_down(host))
+            rounds += 1
+
+    def _why_gone(self, rule: Rule, host: str, key: str | None, cand_set: set[str], eligible_set: set[str],
+                  per_keys: dict[str, str], reasons: dict[str, str]) -> str:
+        if host in reasons:
+            return reasons[host]
+        if host not in self._host_set:
+            return 'left the inventory'
+        if host not in cand_set:
+            return f'no longer matches hosts {rule.hosts!r}'
+        if host not in eligible_set:
+            return 'no longer passes when'
+        if rule.per is not None and per_keys.get(host) != key:
+            return f'moved to {rule.per.source}={per_keys.get(host)}'
+        if not self._is_available(rule, host):
+            return 'unavailable: available is false'
+        if self._is_down(host):
+            return self._probe_reason(host)
+        return 'count lowered'
+
+    def _unmet(self, rule: Rule, key: str | None, hosts: list[str], found: list[str], candidates: list[str],
+               eligible: list[str]) -> str:
+        label = explain.group_label(rule, key)
+        pool = hosts if key is not None else eligible
+        unavailable_expr = sum(1 for h in pool if not self._is_available(rule, h))
+        unavailable_probe = sum(1 for h in pool if self._is_available(rule, h) and self._is_down(h))
+        if self._base_patterns is None:
+            self._base_patterns = HostPatterns(self._base_groups, self.view.hosts)
+        cand_set = set(candidates)
+        try:
+            base = self._base_patterns.select(rule.hosts)
+        except PatternError:
+            base = []
+        earlier = [h for h in base if h not in cand_set]
+        terms = {part.lstrip('!&') for part in split_pattern(rule.hosts)}
+        exclusions = explain.Exclusions(
+            inventory=len(self.view.hosts),
+            pattern=len(self.view.hosts) - len(cand_set | set(base)),
+            earlier=len(earlier),
+            earlier_groups=[g for g in self._rule_groups if g in terms],
+            when=len(candidates) - len(eligible),
+            unavailable_expr=unavailable_expr,
+            unavailable_probe=unavailable_probe,
+        )
+        return explain.unmet(rule, label, found, exclusions, self._probe_label(),
+                             len(hosts) if key is not None else None)
+
+
+class _KeyError(Exception):
+    def __init__(self, value: t.Any) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def evaluate(spec: RulesSpec, view: View, previous: t.Mapping[str, t.Any] | None = None,
+             prober: Prober | None = None) -> Result:
+    """Evaluate every rule of spec over view, given the remembered states {rule name: state}."""
+    return Engine(spec, view, prober).evaluate(previous or {})
