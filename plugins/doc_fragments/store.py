@@ -36,3 +36,25 @@ options:
       - section: podim_fleet
         key: namespace
 """
+
+    # Modules cannot declare env/ini sources; their action plugins resolve the
+    # same sources (plugin_utils/settings.py), documented in the descriptions.
+    MODULE = r"""
+options:
+  store_url:
+    description:
+      - Where exported facts and creation-rule decisions are kept.
+      - C(sqlite:///path/to/file.sqlite) for an embedded SQLite file (created on first write with mode 0600);
+        C(sqlite:///~/x.sqlite) expands C(~); an absolute path takes four slashes (C(sqlite:////var/lib/fleet.sqlite)).
+      - C(postgresql://user:password@host:port/database) for a PostgreSQL database shared by several controllers
+        (needs the Python package C(psycopg) version 3 on the controller).
+      - When not set, the environment variable E(PODIM_FLEET_STORE), then C(store_url) in the C([podim_fleet])
+        section of C(ansible.cfg), then C(sqlite:///~/.ansible/podim_fleet.sqlite).
+    type: str
+  namespace:
+    description:
+      - Keeps fleets sharing one store apart (for example C(staging) and C(production)).
+      - When not set, the environment variable E(PODIM_FLEET_NAMESPACE), then C(namespace) in the
+        C([podim_fleet]) section of C(ansible.cfg), then V(default).
+    type: str
+"""

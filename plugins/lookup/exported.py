@@ -54,7 +54,7 @@ extends_documentation_fragment:
 seealso:
   - module: podim.fleet.export
 author:
-  - podim.fleet developers
+  - podim.fleet developers (@podim)
 """
 
 EXAMPLES = r"""
@@ -159,4 +159,3 @@ class LookupModule(LookupBase):
                                      f'{store.url}, at least {needed} required; export them first '
                                      '(podim.fleet.export) or check hosts, tags and max_age')
         return [record.public() for record in records]
-

@@ -68,7 +68,7 @@ options:
         must be a member of one of the groups listed for O(type).
     type: dict
 extends_documentation_fragment:
-  - podim.fleet.store
+  - podim.fleet.store.module
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
@@ -91,7 +91,7 @@ seealso:
     plugin_type: lookup
   - module: podim.fleet.purge
 author:
-  - podim.fleet developers
+  - podim.fleet developers (@podim)
 """
 
 EXAMPLES = r"""

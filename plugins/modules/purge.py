@@ -28,7 +28,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
-  - podim.fleet.store
+  - podim.fleet.store.module
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
@@ -50,7 +50,7 @@ seealso:
   - plugin: podim.fleet.exported
     plugin_type: lookup
 author:
-  - podim.fleet developers
+  - podim.fleet developers (@podim)
 """
 
 EXAMPLES = r"""

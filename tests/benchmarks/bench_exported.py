@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, podim.fleet developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -74,11 +73,12 @@ def bench_lookup(hosts: int, runs: int, forks: int) -> dict:
                    ANSIBLE_FORKS=str(forks), ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
         samples: dict[str, list[tuple[float, float]]] = {'set_fact': [], 'lookup': []}
         run_playbook(work, BASELINE_VALUE, env)  # warm caches (bytecode, page cache)
-        for _ in range(runs):
+        for _run in range(runs):
             # interleaved, so drift of the machine hits both alike
             samples['set_fact'].append(run_playbook(work, BASELINE_VALUE, env))
             samples['lookup'].append(run_playbook(work, LOOKUP_VALUE, env))
-    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in samples.items()}
+    med = {k: (statistics.median(wall for wall, _cpu in v), statistics.median(cpu for _wall, cpu in v))
+           for k, v in samples.items()}
     return {
         'hosts': hosts, 'forks': forks, 'runs': runs,
         'set_fact_wall_s': med['set_fact'][0], 'lookup_wall_s': med['lookup'][0],
@@ -91,7 +91,8 @@ def bench_lookup(hosts: int, runs: int, forks: int) -> dict:
 
 def fill(store, namespace: str, hosts: int, types: int) -> None:
     for h in range(hosts):
-        store.apply(namespace, f'host{h:05d}', [{'type': f'type{t:03d}', 'data': {'address': f'10.0.{h // 250}.{h % 250 + 1}', 'n': t}}
+        address = f'10.0.{h // 250}.{h % 250 + 1}'
+        store.apply(namespace, f'host{h:05d}', [{'type': f'type{t:03d}', 'data': {'address': address, 'n': t}}
                                                 for t in range(types)])
 
 
@@ -102,7 +103,7 @@ def bench_read(url: str, namespace: str, runs: int) -> dict:
         fill(store, namespace, 1000, 100)
     hosts = {f'host{h:05d}' for h in range(0, 1000, 20)}
     samples = []
-    for _ in range(runs * 20):
+    for _sample in range(runs * 20):
         start = time.perf_counter()
         found = store.query(namespace, ['type007'], hosts=hosts)
         samples.append(time.perf_counter() - start)
@@ -114,8 +115,8 @@ def bench_read(url: str, namespace: str, runs: int) -> dict:
 def _exporter(url: str, namespace: str, worker: int, count: int) -> None:
     store = open_store(url)
     for i in range(count):
-        store.apply(namespace, f'w{worker:02d}-h{i:04d}', [{'type': 'web_backend',
-                                                             'data': {'address': '10.0.0.1', 'port': 80 + i}}])
+        record = {'type': 'web_backend', 'data': {'address': '10.0.0.1', 'port': 80 + i}}
+        store.apply(namespace, f'w{worker:02d}-h{i:04d}', [record])
 
 
 def bench_concurrent(url: str, namespace: str, writers: int, per_writer: int) -> dict:

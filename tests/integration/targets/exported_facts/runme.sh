@@ -27,7 +27,7 @@ exchange() {  # exchange LABEL: two runs of the 50-host exchange, checked
     mkdir -p "$out"
     ansible-playbook -i "$work/hosts.json" "$here/exchange.yml" -e out_dir="$out" > "$work/$label-1.log" \
         || { tail -50 "$work/$label-1.log"; fail "$label: first run failed"; }
-    [ "$(ls "$out" | wc -l)" = "$hosts" ] || fail "$label: expected $hosts rendered files"
+    [ "$(find "$out" -name '*.hosts' | wc -l)" = "$hosts" ] || fail "$label: expected $hosts rendered files"
     [ "$(cat "$out"/*.hosts | sort | uniq -c | awk '{print $1}' | sort -u)" = "$hosts" ] \
         || fail "$label: hosts rendered different files"
     [ "$(grep -c . "$out/h000.hosts")" = $((hosts + 3)) ] || fail "$label: records missing from the rendered file"
@@ -41,9 +41,10 @@ exchange() {  # exchange LABEL: two runs of the 50-host exchange, checked
 concurrent() {  # concurrent LABEL: two playbooks exporting at once into one store
     local label=$1
     ansible-playbook -i "$work/a.json" "$here/export_only.yml" > "$work/$label-a.log" 2>&1 &
-    local pa=$!
+    local pa pb
+    pa=$!
     ansible-playbook -i "$work/b.json" "$here/export_only.yml" > "$work/$label-b.log" 2>&1 &
-    local pb=$!
+    pb=$!
     wait "$pa" || { tail -30 "$work/$label-a.log"; fail "$label: concurrent run a failed"; }
     wait "$pb" || { tail -30 "$work/$label-b.log"; fail "$label: concurrent run b failed"; }
     local count

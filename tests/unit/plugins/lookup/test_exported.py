@@ -45,8 +45,8 @@ def test_sorted_records_and_jmespath(run_playbook, local_inventory, sqlite_url):
                        local_inventory(HOSTS, GROUPS), {'PODIM_FLEET_STORE': sqlite_url})
     assert run.rc == 0, run.out
     got = run.results['ns1']['collect']['ansible_facts']['got']
-    assert [(r['host'], r['type']) for r in got] == sorted((h, t) for h in ['gone', 'ns1', 'ns2', 'web1', 'web2']
-                                                             for t in ['dns_server', 'host_record'])
+    expected = sorted((h, t) for h in ['gone', 'ns1', 'ns2', 'web1', 'web2'] for t in ['dns_server', 'host_record'])
+    assert [(r['host'], r['type']) for r in got] == expected
     assert set(got[0]) == {'host', 'type', 'key', 'data', 'tags', 'updated'}
     run = run_playbook(collect("query('podim.fleet.exported', 'dns_server', hosts='dns_servers', "
                                "query='[].data.address')"), local_inventory(HOSTS, GROUPS),

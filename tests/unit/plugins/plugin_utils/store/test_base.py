@@ -48,7 +48,10 @@ def test_query_filters_hosts_tags_and_exclusions(store, namespace):
     store.apply(namespace, 'a', [rec(tags=['prod', 'dc1'])])
     store.apply(namespace, 'b', [rec(tags=['prod'])])
     store.apply(namespace, 'c', [rec(tags=['staging'])])
-    hosts = lambda **kw: [r.host for r in store.query(namespace, ['dns_server'], **kw)]  # noqa: E731
+
+    def hosts(**kw):
+        return [r.host for r in store.query(namespace, ['dns_server'], **kw)]
+
     assert hosts(tags=['prod']) == ['a', 'b']
     assert hosts(tags=['prod', 'dc1']) == ['a']
     assert hosts(hosts={'a', 'c', 'zz'}) == ['a', 'c']
