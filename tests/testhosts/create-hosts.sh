@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Start Debian 12 test hosts: podman containers with systemd as PID 1 on an
+# isolated internal bridge network, apt through an apt-cacher-ng proxy on the
+# bridge gateway, a default route to the gateway (nothing is forwarded past
+# it).
+#   create-hosts.sh NAME=IP [NAME=IP ...]     e.g. web1=10.77.0.11
+# Prints one line per host: NAME IP SYSTEMD-STATE.
+# Settings (network, subnet, ...) come from the environment: see common.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+
+[ $# -gt 0 ] || die "usage: $th_prog NAME=IP [NAME=IP ...]"
+require_root
+require_cmds podman iptables flock apt-cacher-ng
+ACNG=$(command -v apt-cacher-ng)
+
+# ---- arguments ------------------------------------------------------------
+names=()
+ips=()
+for arg in "$@"; do
+  [[ $arg == *=* ]] || die "argument '$arg' is not NAME=IP"
+  n=${arg%%=*}
+  a=${arg#*=}
+  [[ $n =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]] \
+    || die "host name '$n' is not a valid lower-case hostname label"
+  valid_ipv4 "$a" || die "host $n: '$a' is not an IPv4 address"
+  ip_in_subnet "$a" \
+    || die "host $n: $a is not a host address of $TESTHOSTS_SUBNET (gateway $TESTHOSTS_GATEWAY)"
+  for i in "${!names[@]}"; do
+    [ "${names[$i]}" != "$n" ] || die "host name $n given twice"
+    [ "${ips[$i]}" != "$a" ] || die "address $a given twice"
+  done
+  names+=("$n")
+  ips+=("$a")
+done
+
+mkdir -p "$TESTHOSTS_RUN_DIR"
+# One create/destroy at a time per network. Every long-lived child (conmon,
+# apt-cacher-ng) is started with fd 8 closed: it would hold the lock forever.
+exec 8>"$TESTHOSTS_RUN_DIR/hosts.lock"
+flock -w 600 8 || die "another create/destroy on $TESTHOSTS_NET holds $TESTHOSTS_RUN_DIR/hosts.lock"
+
+# ---- image ----------------------------------------------------------------
+pm image exists "$TESTHOSTS_IMAGE" || "$here/build-image.sh" 8>&-
+
+# ---- network --------------------------------------------------------------
+if pm network exists "$TESTHOSTS_NET"; then
+  have=$(pm network inspect "$TESTHOSTS_NET" \
+    --format '{{range .Subnets}}{{.Subnet}} {{end}}{{index .Labels "'"$TESTHOSTS_LABEL"'"}}')
+  [ "$have" = "$TESTHOSTS_SUBNET $TESTHOSTS_NET" ] \
+    || die "podman network $TESTHOSTS_NET exists but is not ours with subnet $TESTHOSTS_SUBNET ($have)"
+else
+  pm network create --internal --disable-dns \
+    --subnet "$TESTHOSTS_SUBNET" --gateway "$TESTHOSTS_GATEWAY" \
+    --label "$TESTHOSTS_LABEL=$TESTHOSTS_NET" "$TESTHOSTS_NET" >/dev/null \
+    || die "cannot create podman network $TESTHOSTS_NET ($TESTHOSTS_SUBNET): another network may use that subnet; set TESTHOSTS_NET/TESTHOSTS_SUBNET"
+fi
+br=$(pm network inspect "$TESTHOSTS_NET" --format '{{.NetworkInterface}}')
+[ -n "$br" ] || die "network $TESTHOSTS_NET has no bridge interface"
+echo "$br" >"$TESTHOSTS_RUN_DIR/bridge"
+
+# Nothing from the test network is routed beyond the bridge, nor into it:
+# the hosts reach each other and the gateway (this machine), nothing else.
+fw_comment="podim-fleet-testhosts $TESTHOSTS_NET"
+for dir in "-i $br ! -o $br" "-o $br ! -i $br"; do
+  # shellcheck disable=SC2086  # $dir is two options
+  rule=(FORWARD $dir -m comment --comment "$fw_comment" -j REJECT)
+  iptables -w 30 -C "${rule[@]}" 2>/dev/null || iptables -w 30 -I "${rule[@]}" \
+    || die "cannot add iptables rule ${rule[*]}"
+done
+
+# netavark turns on IPv4 forwarding for its bridges; remember how this
+# machine had it, so destroy-hosts.sh can put it back after the last host.
+fwd_orig=$TESTHOSTS_BASE/run/ip_forward.orig
+[ -e "$fwd_orig" ] || cat /proc/sys/net/ipv4/ip_forward >"$fwd_orig"
+
+# ---- containers -----------------------------------------------------------
+run_opts=(--runtime "$TESTHOSTS_RUNTIME" --systemd=always --dns none --no-hosts
+  --label "$TESTHOSTS_LABEL=$TESTHOSTS_NET" --network "$TESTHOSTS_NET")
+# podman's default nofile/nproc limits (1048576) need CAP_SYS_RESOURCE, which
+# some sandboxes lack; ask for TESTHOSTS_NOFILE/NPROC (default 20000), never
+# more than this process's own hard limit.
+cap_limit() { if [ "$2" = unlimited ] || [ "$1" -le "$2" ]; then echo "$1"; else echo "$2"; fi; }
+nofile=$(cap_limit "${TESTHOSTS_NOFILE:-20000}" "$(ulimit -Hn)")
+nproc=$(cap_limit "${TESTHOSTS_NPROC:-20000}" "$(ulimit -Hu)")
+run_opts+=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
+if [ -n "${TESTHOSTS_PODMAN_RUN_OPTS:-}" ]; then
+  # shellcheck disable=SC2206  # extra options, split on blanks on purpose
+  run_opts+=($TESTHOSTS_PODMAN_RUN_OPTS)
+fi
+
+for i in "${!names[@]}"; do
+  n=${names[$i]}
+  if pm container exists "$n"; then
+    owner=$(pm container inspect "$n" --format '{{index .Config.Labels "'"$TESTHOSTS_LABEL"'"}}')
+    [ "$owner" = "$TESTHOSTS_NET" ] \
+      || die "a container named $n exists and is not a test host of $TESTHOSTS_NET: not touching it"
+    pm rm -f -t 0 "$n" >/dev/null
+  fi
+  pm run -d --name "$n" --hostname "$n" --ip "${ips[$i]}" "${run_opts[@]}" \
+    "$TESTHOSTS_IMAGE" /sbin/init >/dev/null 8>&- \
+    || die "podman run failed for $n (${ips[$i]})"
+done
+
+# ---- apt proxy --------------------------------------------------------------
+# Started once the first host is attached: only then does the bridge carry
+# the gateway address that the proxy binds to.
+pidfile=$TESTHOSTS_RUN_DIR/acng.pid
+proxy_running() {
+  local pid
+  [ -s "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  [ -d "/proc/$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$ACNG")" ]
+}
+proxy_listening() {
+  (exec 3<>"/dev/tcp/$TESTHOSTS_GATEWAY/$TESTHOSTS_PROXY_PORT") 2>/dev/null
+}
+if ! proxy_running; then
+  rm -f "$pidfile"
+  conf=$TESTHOSTS_RUN_DIR/acng-conf
+  mkdir -p "$conf" "$TESTHOSTS_RUN_DIR/acng-log" "$TESTHOSTS_ACNG_CACHE"
+  # Our own configuration, independent of /etc/apt-cacher-ng: its mirror
+  # lists would send requests to other hosts (and hang with HTTP 503).
+  cat >"$conf/acng.conf" <<EOC
+CacheDir: $TESTHOSTS_ACNG_CACHE
+LogDir: $TESTHOSTS_RUN_DIR/acng-log
+SupportDir: /usr/lib/apt-cacher-ng
+PidFile: $pidfile
+SocketPath: $TESTHOSTS_RUN_DIR/acng.socket
+BindAddress: $TESTHOSTS_GATEWAY
+Port: $TESTHOSTS_PROXY_PORT
+ForeGround: 0
+ExThreshold: 4
+Remap-debrep: deb.debian.org/debian ; $TESTHOSTS_MIRROR/debian/
+Remap-secdeb: deb.debian.org/debian-security security.debian.org/debian-security ; $TESTHOSTS_MIRROR/debian-security/
+EOC
+  "$ACNG" -c "$conf" >"$TESTHOSTS_RUN_DIR/acng-log/start.log" 2>&1 8>&- \
+    || { cat "$TESTHOSTS_RUN_DIR/acng-log/start.log" >&2; die "apt-cacher-ng did not start"; }
+  for _ in $(seq 50); do
+    proxy_running && proxy_listening && break
+    sleep 0.1
+  done
+  proxy_running && proxy_listening \
+    || die "apt-cacher-ng not listening on $TESTHOSTS_GATEWAY:$TESTHOSTS_PROXY_PORT (port taken? set TESTHOSTS_PROXY_PORT); see $TESTHOSTS_RUN_DIR/acng-log"
+fi
+
+# ---- per-host set-up --------------------------------------------------------
+rc=0
+for i in "${!names[@]}"; do
+  n=${names[$i]}
+  a=${ips[$i]}
+  st=""
+  deadline=$((SECONDS + TESTHOSTS_BOOT_TIMEOUT))
+  while [ $SECONDS -lt $deadline ]; do
+    st=$(pm exec "$n" systemctl is-system-running 2>/dev/null || true)
+    case "$st" in running | degraded) break ;; esac
+    sleep 0.2
+  done
+  case "$st" in
+    running) ;;
+    degraded)
+      log "warning: $n: systemd degraded; failed units:"
+      pm exec "$n" systemctl --failed --no-legend >&2 || true
+      ;;
+    *)
+      log "error: $n: systemd not up after ${TESTHOSTS_BOOT_TIMEOUT}s (state '$st')"
+      pm logs --tail 30 "$n" >&2 || true
+      rc=1
+      continue
+      ;;
+  esac
+  # The default route makes ansible_default_ipv4 point at the test network;
+  # the FORWARD rules stop anything from leaving through it.
+  pm exec --privileged "$n" sh -ec "
+    ip route replace default via $TESTHOSTS_GATEWAY
+    echo '$a $n' >>/etc/hosts
+    echo 'Acquire::http::Proxy \"http://$TESTHOSTS_GATEWAY:$TESTHOSTS_PROXY_PORT\";' \
+      >/etc/apt/apt.conf.d/01podim-testhost-proxy
+  " || { log "error: $n: network/apt set-up failed"; rc=1; continue; }
+  echo "$n $a $st"
+done
+exit $rc
