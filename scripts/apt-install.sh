@@ -10,6 +10,7 @@ DEFAULT_PACKAGES=(
     git make ca-certificates tar
     postgresql postgresql-client   # scripts/pg-test-server.sh
     python3-venv                   # venvs from Debian's own python3, if used
+    shellcheck                     # ansible-test sanity lints shell scripts with it
 )
 
 if [ "$#" -eq 0 ]; then

@@ -14,7 +14,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv_root="$repo/.venv"
-all_names=(${PODIM_FLEET_VENVS:-2.19 2.21})
+read -r -a all_names <<<"${PODIM_FLEET_VENVS:-2.19 2.21}"
 
 log() { echo "bootstrap-venvs: $*" >&2; }
 
@@ -36,9 +36,9 @@ find_python() {
     [ "$want" = 3.11 ] && candidates+=(python3)
     # pyenv installs that the shims do not expose (pyenv global is another version)
     local pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
-    for c in $(ls -d "$pyenv_root"/versions/"$want".*/bin/python"$want" 2>/dev/null | sort -V -r); do
+    while IFS= read -r c; do
         candidates+=("$c")
-    done
+    done < <(find "$pyenv_root/versions" -mindepth 3 -maxdepth 3 -path "*/versions/$want.*/bin/python$want" 2>/dev/null | sort -V -r)
     candidates+=("/usr/bin/python$want" "/usr/local/bin/python$want")
     for c in "${candidates[@]}"; do
         if "$c" -c "import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != tuple(map(int, '$want'.split('.'))))" \
@@ -103,7 +103,7 @@ bootstrap() {
     fi
     "$venv/bin/python" -m pip check >&2 || log "warning: pip check reports conflicts in .venv/$name"
     echo "$stamp" >"$venv/.bootstrap-stamp"
-    log ".venv/$name ready in $((SECONDS - start)) s: $("$venv/bin/ansible" --version | head -1)"
+    log ".venv/$name ready in $((SECONDS - start)) s: ansible-core $("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')"
 }
 
 if [ "${1:-}" = --list ]; then

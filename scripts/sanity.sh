@@ -25,7 +25,8 @@ coll=$("$repo/scripts/export-tree.sh" "$work")
 # The venv's bin first: ansible-test looks up pythonX.Y on PATH.
 export PATH="$venv/bin:$PATH"
 cd "$coll"
-echo "sanity: ansible-test $("$venv/bin/ansible" --version | head -1 | sed 's/.*\[core \(.*\)\]/\1/'), python $pyver, in $coll"
+core=$("$py" -c 'from ansible.release import __version__; print(__version__)')
+echo "sanity: ansible-test $core, python $pyver, in $coll"
 status=0
 ansible-test sanity --venv --python "$pyver" --color no "$@" || status=$?
 echo "sanity: results in $coll/tests/output"

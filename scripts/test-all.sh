@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The whole test suite; what `make test` (and so .ci/run) runs.
+#
+#   setup        Debian packages, venvs .venv/2.19 (+ .venv/2.21 when Python 3.12
+#                is there), get-pip stand-in         (scripts/setup.sh)
+#   PostgreSQL   throw-away server for the whole run  (scripts/pg-test-server.sh)
+#   lint         ansible-lint, production profile     once (.venv/2.19)
+#   docs-check   build, install, ansible-doc          per venv
+#   units        pytest tests/unit                    per venv
+#   sanity       ansible-test sanity                  per venv
+#   integration  tests/integration targets            per venv
+#   bench        tests/benchmarks                     once
+#   molecule     extensions/molecule scenarios        once
+#
+# A failed step does not stop the others (a failed setup does). Per-step logs
+# go to tests/output/make-test/. env: SKIP="bench molecule" skips steps by
+# name (a word matches a step or the part before its /), VENVS=".venv/2.19"
+# restricts the venvs, STEP_TIMEOUT (seconds, default 1800) bounds each step.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+logs="$repo/tests/output/make-test"
+mkdir -p "$logs"
+rm -f "$logs"/*.log
+tools_venv=${TOOLS_VENV:-$repo/.venv/2.19}
+step_timeout=${STEP_TIMEOUT:-1800}
+t0=$SECONDS
+
+names=() statuses=() times=()
+record() { names+=("$1"); statuses+=("$2"); times+=("$3"); }
+
+skipped() {
+    local w
+    for w in ${SKIP:-}; do
+        [ "$w" = "$1" ] || [ "$w" = "${1%%/*}" ] && return 0
+    done
+    return 1
+}
+
+# step NAME COMMAND...: run it (bounded by STEP_TIMEOUT), log it, record it.
+step() {
+    local name=$1 start status=0
+    shift
+    if skipped "$name"; then
+        record "$name" skip 0
+        return 0
+    fi
+    echo
+    echo "==================== $name ===================="
+    start=$SECONDS
+    timeout -k 60 "$step_timeout" "$@" </dev/null 2>&1 | tee "$logs/${name//\//-}.log" || status=$?
+    if [ "$status" -eq 124 ]; then
+        echo "test-all: $name timed out after $step_timeout s"
+    fi
+    record "$name" "$([ "$status" -eq 0 ] && echo pass || echo FAIL)" $((SECONDS - start))
+}
+
+summary() {
+    local i passed=0 failed=0
+    echo
+    echo "==================== summary ===================="
+    for i in "${!names[@]}"; do
+        printf '  %-24s %-5s %5d s\n' "${names[$i]}" "${statuses[$i]}" "${times[$i]}"
+        case "${statuses[$i]}" in
+            pass) passed=$((passed + 1)) ;;
+            FAIL) failed=$((failed + 1)) ;;
+        esac
+    done
+    echo "  total $((SECONDS - t0)) s; logs in tests/output/make-test/"
+    echo "steps: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+
+step setup scripts/setup.sh
+if [ "${statuses[0]}" = FAIL ]; then
+    summary || true
+    echo "test-all: setup failed: nothing else can run" >&2
+    exit 1
+fi
+
+read -r -a venvs <<<"${VENVS:-$(scripts/bootstrap-venvs.sh --list | tr '\n' ' ')}"
+echo "test-all: venvs: ${venvs[*]}"
+
+# One PostgreSQL server for the whole run, stopped whatever happens.
+if [ -z "${PODIM_FLEET_TEST_PG_URL:-}" ]; then
+    trap 'scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if ! PODIM_FLEET_TEST_PG_URL=$(scripts/pg-test-server.sh start); then
+        record postgresql FAIL 0
+        summary || true
+        exit 1
+    fi
+fi
+export PODIM_FLEET_TEST_PG_URL
+
+step lint scripts/lint.sh "$tools_venv"
+for v in "${venvs[@]}"; do step "docs-check/$(basename "$v")" scripts/collection-doc-check.sh "$v"; done
+for v in "${venvs[@]}"; do step "units/$(basename "$v")" scripts/units.sh "$v"; done
+for v in "${venvs[@]}"; do step "sanity/$(basename "$v")" scripts/sanity.sh "$v"; done
+for v in "${venvs[@]}"; do step "integration/$(basename "$v")" scripts/integration.sh "$v"; done
+step bench scripts/bench.sh "$tools_venv"
+step molecule scripts/molecule.sh "$tools_venv"
+
+summary
