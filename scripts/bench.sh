@@ -15,6 +15,7 @@ collections=$("$repo/scripts/collections-link.sh")
 export PATH="$venv/bin:$PATH"
 export PYTHONPATH="$collections${PYTHONPATH:+:$PYTHONPATH}"
 export ANSIBLE_COLLECTIONS_PATH="$collections"
+export PYTHONUNBUFFERED=1
 cd "$repo"
 
 found=0 failed=0
