@@ -5,7 +5,8 @@
 # Once no host of the network is left, the network, its iptables FORWARD
 # rules and its apt proxy go too. Only what carries our label is touched;
 # the proxy is stopped by its pid file. Safe to run when nothing exists.
-# Exits non-zero if something could not be removed.
+# Prints one "removed WHAT" line per thing removed (nothing when nothing
+# existed); exits non-zero if something could not be removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -38,12 +39,17 @@ for n in "${hosts[@]}"; do
     log "warning: $n is not a test host of $TESTHOSTS_NET: not touching it"
     continue
   fi
-  pm rm -f -t 0 "$n" >/dev/null || { log "error: cannot remove $n"; rc=1; }
+  if pm rm -f -t 0 "$n" >/dev/null; then
+    echo "removed host $n"
+  else
+    log "error: cannot remove $n"
+    rc=1
+  fi
 done
 
 left=$(ours)
 if [ -n "$left" ]; then
-  log "hosts left on $TESTHOSTS_NET, keeping network and proxy: $(echo $left)"
+  log "hosts left on $TESTHOSTS_NET, keeping network and proxy: $(echo "$left" | tr '\n' ' ')"
   exit $rc
 fi
 
@@ -62,7 +68,12 @@ if [ -s "$pidfile" ]; then
       kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
     fi
-    [ -d "/proc/$pid" ] && { log "error: apt-cacher-ng $pid did not stop"; rc=1; }
+    if [ -d "/proc/$pid" ]; then
+      log "error: apt-cacher-ng $pid did not stop"
+      rc=1
+    else
+      echo "removed apt proxy $pid"
+    fi
   fi
   [ -d "/proc/$pid" ] || rm -f "$pidfile"
 fi
@@ -74,14 +85,24 @@ while read -r line; do
   [ -n "$line" ] || continue
   # "-A FORWARD ..." as printed by iptables -S, turned into a delete
   eval "spec=(${line#-A })"
-  iptables -w 30 -D "${spec[@]}" || { log "error: cannot delete iptables rule: $line"; rc=1; }
+  if iptables -w 30 -D "${spec[@]}"; then
+    echo "removed iptables rule ${line#-A }"
+  else
+    log "error: cannot delete iptables rule: $line"
+    rc=1
+  fi
 done < <(iptables -w 30 -S FORWARD | grep -F -- "--comment \"$fw_comment\"" || true)
 
 # ---- network ----------------------------------------------------------------
 if pm network exists "$TESTHOSTS_NET"; then
   owner=$(pm network inspect "$TESTHOSTS_NET" --format '{{index .Labels "'"$TESTHOSTS_LABEL"'"}}')
   if [ "$owner" = "$TESTHOSTS_NET" ]; then
-    pm network rm "$TESTHOSTS_NET" >/dev/null || { log "error: cannot remove network $TESTHOSTS_NET"; rc=1; }
+    if pm network rm "$TESTHOSTS_NET" >/dev/null; then
+      echo "removed network $TESTHOSTS_NET"
+    else
+      log "error: cannot remove network $TESTHOSTS_NET"
+      rc=1
+    fi
   else
     log "warning: network $TESTHOSTS_NET is not ours: not touching it"
   fi
