@@ -19,8 +19,9 @@ export PATH="$venv/bin:$PATH"
 export PYTHONPATH="$collections${PYTHONPATH:+:$PYTHONPATH}"
 export ANSIBLE_COLLECTIONS_PATH="$collections"
 cd "$repo"
-echo "units: $("$venv/bin/python" -V), ansible-core $("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')," \
-    "PostgreSQL: ${PODIM_FLEET_TEST_PG_URL:+yes}${PODIM_FLEET_TEST_PG_URL:-no (PODIM_FLEET_TEST_PG_URL unset)}" | sed 's#://[^@]*@#://***@#'
+pg="no (PODIM_FLEET_TEST_PG_URL unset: those tests skip)"
+[ -z "${PODIM_FLEET_TEST_PG_URL:-}" ] || pg="postgresql://***@${PODIM_FLEET_TEST_PG_URL#*@}"
+echo "units: $("$venv/bin/python" -V), ansible-core $("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)'), PostgreSQL: $pg"
 # `python -m pytest` (not `pytest`): the repo root goes on sys.path, which
 # processes spawned by tests need to import test modules (importlib mode).
 status=0
