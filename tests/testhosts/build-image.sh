@@ -6,6 +6,7 @@
 #   build-image.sh            # build what is missing
 #   REBUILD=1 build-image.sh  # debootstrap and import again
 set -euo pipefail
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
 require_root
@@ -72,12 +73,13 @@ EOS
   for old in "$TESTHOSTS_BASE"/rootfs-*; do
     [ "$old" = "$TESTHOSTS_ROOTFS" ] || rm -rf "$old"
   done
-  pm rmi -f "$TESTHOSTS_IMAGE" >/dev/null 2>&1 || true
+  REBUILD=1
 fi
 
 if [ "${REBUILD:-0}" = 1 ] || ! pm image exists "$TESTHOSTS_IMAGE"; then
   log "importing $TESTHOSTS_IMAGE"
   t0=$SECONDS
+  old_id=$(pm image inspect --format '{{.Id}}' "$TESTHOSTS_IMAGE" 2>/dev/null || true)
   tar --exclude=./.podim-testhost-complete -C "$TESTHOSTS_ROOTFS" -c . \
     | pm import \
         --change 'CMD ["/sbin/init"]' \
@@ -85,6 +87,11 @@ if [ "${REBUILD:-0}" = 1 ] || ! pm image exists "$TESTHOSTS_IMAGE"; then
         --change "LABEL $TESTHOSTS_LABEL.image=$TESTHOSTS_SUITE-r$TESTHOSTS_IMAGE_REV" \
         --quiet - "$TESTHOSTS_IMAGE" >/dev/null
   log "image ready in $((SECONDS - t0)) s: $TESTHOSTS_IMAGE"
+  # The old image goes once no container uses it; never forced (-f would
+  # remove the hosts that still run on it).
+  if [ -n "$old_id" ]; then
+    pm rmi "$old_id" >/dev/null 2>&1 || log "old image $old_id still in use: kept"
+  fi
 else
   log "image present: $TESTHOSTS_IMAGE"
 fi

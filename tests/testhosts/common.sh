@@ -30,6 +30,7 @@ TESTHOSTS_RUNTIME=${TESTHOSTS_RUNTIME:-runc}
 TESTHOSTS_BOOT_TIMEOUT=${TESTHOSTS_BOOT_TIMEOUT:-60}
 TESTHOSTS_PODMAN=${TESTHOSTS_PODMAN:-podman --log-level=error}
 
+# shellcheck disable=SC2034  # used by the scripts that source this file
 th_prog=$(basename "$0")
 
 die() {
@@ -68,7 +69,9 @@ parse_subnet() {
   th_net_addr=${1%/*}
   th_prefix=${1#*/}
   valid_ipv4 "$th_net_addr" || die "bad subnet '$1'"
-  [ "$th_prefix" -ge 8 ] && [ "$th_prefix" -le 30 ] || die "subnet '$1': prefix must be 8..30"
+  if [ "$th_prefix" -lt 8 ] || [ "$th_prefix" -gt 30 ]; then
+    die "subnet '$1': prefix must be 8..30"
+  fi
 }
 
 valid_ipv4() {

@@ -8,6 +8,7 @@
 # Settings (network, subnet, ...) come from the environment: see common.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.sh
 . "$here/common.sh"
 
 [ $# -gt 0 ] || die "usage: $th_prog NAME=IP [NAME=IP ...]"
@@ -63,9 +64,9 @@ echo "$br" >"$TESTHOSTS_RUN_DIR/bridge"
 # Nothing from the test network is routed beyond the bridge, nor into it:
 # the hosts reach each other and the gateway (this machine), nothing else.
 fw_comment="podim-fleet-testhosts $TESTHOSTS_NET"
-for dir in "-i $br ! -o $br" "-o $br ! -i $br"; do
-  # shellcheck disable=SC2086  # $dir is two options
-  rule=(FORWARD $dir -m comment --comment "$fw_comment" -j REJECT)
+for dir in in out; do
+  if [ $dir = in ]; then io=(-i "$br" ! -o "$br"); else io=(-o "$br" ! -i "$br"); fi
+  rule=(FORWARD "${io[@]}" -m comment --comment "$fw_comment" -j REJECT)
   iptables -w 30 -C "${rule[@]}" 2>/dev/null || iptables -w 30 -I "${rule[@]}" \
     || die "cannot add iptables rule ${rule[*]}"
 done
@@ -141,7 +142,7 @@ EOC
     proxy_running && proxy_listening && break
     sleep 0.1
   done
-  proxy_running && proxy_listening \
+  { proxy_running && proxy_listening; } \
     || die "apt-cacher-ng not listening on $TESTHOSTS_GATEWAY:$TESTHOSTS_PROXY_PORT (port taken? set TESTHOSTS_PROXY_PORT); see $TESTHOSTS_RUN_DIR/acng-log"
 fi
 

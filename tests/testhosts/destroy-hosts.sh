@@ -9,6 +9,7 @@
 # existed); exits non-zero if something could not be removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.sh
 . "$here/common.sh"
 
 [ $# -gt 0 ] || die "usage: $th_prog NAME [NAME ...] | --all"
@@ -84,6 +85,7 @@ fw_comment="podim-fleet-testhosts $TESTHOSTS_NET"
 while read -r line; do
   [ -n "$line" ] || continue
   # "-A FORWARD ..." as printed by iptables -S, turned into a delete
+  spec=()
   eval "spec=(${line#-A })"
   if iptables -w 30 -D "${spec[@]}"; then
     echo "removed iptables rule ${line#-A }"
