@@ -1,0 +1,2 @@
+class Greeting < ApplicationRecord
+end

@@ -1,0 +1,4 @@
+Rails.application.routes.draw do
+  root "greetings#index"
+  get "health", to: "greetings#health"
+end
