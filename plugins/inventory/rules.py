@@ -182,6 +182,7 @@ on_unmet: error
 import os
 import time
 import typing as t
+from collections.abc import Mapping
 
 from ansible import constants as C
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -227,6 +228,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         super().parse(inventory, loader, path, cache=cache)
         self._path = path
         started = time.perf_counter()
+        cpu_started = time.process_time()
         config = self._read_config_data(path)
         try:
             check_top_level(path, config, self._options)
@@ -246,8 +248,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             self.display.warning(f'{path}: creation rule not met (on_unmet: warn): {message}')
         stats = ', '.join(f'{key} {value}' for key, value in result.stats.items())
         self.display.vv(f'{prefix}: {path}: {len(spec.rules)} rules over {len(self.inventory.hosts)} hosts '
-                        f'in {time.perf_counter() - started:.3f} s ({stats})')
+                        f'in {time.perf_counter() - started:.3f} s, cpu {time.process_time() - cpu_started:.3f} s '
+                        f'({stats})')
         self._construct()
+
+    def _read_config_data(self, path: str) -> dict[str, t.Any]:
+        """The base class's, without its deep copy of the file's data (slow for tagged values; we never change it)."""
+        try:
+            config = self.loader.load_from_file(path, cache='none', trusted_as_template=True, unsafe=True)
+        except Exception as exc:
+            raise AnsibleParserError(f'{path}: {exc}') from exc
+        if not config:
+            raise AnsibleParserError(f'{path} is empty')
+        if not isinstance(config, Mapping):
+            raise AnsibleParserError(f'{path}: a rules file is a mapping (plugin, rules ...), got {type(config).__name__}')
+        valid_names = getattr(self, '_redirected_names', None) or [self.NAME]
+        if config.get('plugin') not in valid_names:
+            raise AnsibleParserError(f'Incorrect plugin name in file: {config.get("plugin", "none found")}')
+        self.set_options(direct=config, var_options=self._vars)
+        return config
 
     def _check_groups(self, spec: RulesSpec) -> None:
         for rule in spec.rules:
@@ -264,7 +283,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             return templar.template(value)
 
         full = self._all_vars if self._merge_hashes() else None
-        return InventoryView(self.inventory, spec.names, render=render, full_vars=full)
+        return InventoryView(self.inventory, render=render, full_vars=full)
 
     @staticmethod
     def _merge_hashes() -> bool:
@@ -300,9 +319,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             inventory.add_group(group)
             for host in members:
                 inventory.add_child(group, host)
+        hosts = inventory.hosts
         for host, variables in result.hostvars.items():
+            obj = hosts[host]
             for name, value in variables.items():
-                inventory.set_variable(host, name, value)
+                # Host.set_variable, not the proxy's: the proxy would walk and tag our plain data for nothing
+                obj.set_variable(name, value)
 
     def _construct(self) -> None:
         """compose / groups / keyed_groups, as constructed does, when any is set."""

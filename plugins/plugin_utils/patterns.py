@@ -14,6 +14,7 @@ intersections, then exclusions.
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import re
 import typing as t
@@ -61,8 +62,8 @@ class HostPatterns:
     def add_group(self, name: str, hosts: t.Sequence[str]) -> None:
         """Set the hosts of a group (new or not); later selections see it."""
         if not self._own_groups:
-            # copy once: the caller's mapping is never changed
-            self.groups = dict(self.groups)
+            # an overlay: the caller's mapping is never changed, nor copied
+            self.groups = collections.ChainMap({}, self.groups)
             self._own_groups = True
         self.groups[name] = list(hosts)
         self._cache.clear()
@@ -76,7 +77,7 @@ class HostPatterns:
         parts = split_pattern(pattern) if isinstance(pattern, str) else [p for p in pattern if p]
         if not parts:
             raise PatternError(f'host pattern {key!r} is empty')
-        union: dict[str, None] = {}
+        unions: list[t.Sequence[str]] = []
         intersect: list[set[str]] = []
         exclude: set[str] = set()
         for part in parts:
@@ -85,11 +86,24 @@ class HostPatterns:
             elif part.startswith('&'):
                 intersect.append(set(self._term(part[1:])))
             else:
-                union.update(dict.fromkeys(self._term(part)))
-        if not union and (intersect or exclude):
+                unions.append(self._term(part))
+        if not unions and (intersect or exclude):
             # like Ansible: a pattern of only & / ! terms starts from all hosts
-            union = dict.fromkeys(self.hosts)
-        result = [h for h in union if h not in exclude and all(h in s for s in intersect)]
+            unions = [self.hosts]
+        if len(unions) == 1:
+            union: t.Iterable[str] = unions[0]  # one term: already in order and without repeats
+        else:
+            merged: dict[str, None] = {}
+            for hosts in unions:
+                merged.update(dict.fromkeys(hosts))
+            union = merged
+        if intersect:
+            keep = set.intersection(*intersect) - exclude
+            result = [h for h in union if h in keep]
+        elif exclude:
+            result = [h for h in union if h not in exclude]
+        else:
+            result = list(union)
         self._cache[key] = result
         return list(result)
 
@@ -105,10 +119,11 @@ class HostPatterns:
                 return hosts[start:start + 1] if start != -1 else hosts[-1:]
             end = int(match.group(3)) if match.group(3) else len(hosts)
             return hosts[start:end + 1]
+        # lists returned here are read, never changed: no copies
         if term in ('all', '*'):
-            return list(self.hosts)
+            return self.hosts
         if term in self.groups:
-            return list(self.groups[term])
+            return self.groups[term]
         if term in self._host_set:
             return [term]
         if term.startswith('~'):

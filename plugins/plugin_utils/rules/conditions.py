@@ -8,7 +8,7 @@ every host, which parses the template again each time (about 0.6 ms per
 host and condition).  Here each expression is parsed once with Jinja2's own
 parser and its syntax tree is translated into one Python function:
 
-    memory_mb | int >= 1024   ->   lambda v: F_int(v.get('memory_mb', U0)) >= 1024
+    memory_mb | int >= 1024   ->   lambda v: F_int(v['memory_mb']) >= 1024
 
 Evaluating it for a host costs a few dict look-ups and calls (well under a
 microsecond for the typical condition).
@@ -32,7 +32,7 @@ from jinja2.parser import Parser
 from jinja2.runtime import new_context
 from jinja2.utils import _PassArg
 
-__all__ = ['Expression', 'ExpressionCompiler', 'ExpressionError', 'UndefinedError']
+__all__ = ['Expression', 'ExpressionCompiler', 'ExpressionError', 'UndefinedError', 'Variables']
 
 # Resolves a filter or test name Jinja2 does not know to a callable (or None).
 Resolver = t.Callable[[str], t.Optional[t.Callable[..., t.Any]]]
@@ -61,6 +61,8 @@ class Expression:
         self.code = code  # the generated Python, for debugging
 
     def __call__(self, variables: t.Mapping[str, t.Any]) -> t.Any:
+        if not isinstance(variables, Variables):
+            variables = Variables(variables)
         return self.fn(variables)
 
     def __repr__(self) -> str:
@@ -73,8 +75,28 @@ class _Undefined(jinja2.StrictUndefined):
     __slots__ = ()
 
 
+_UNDEFINED: dict[str, _Undefined] = {}
+
+
 def _undefined(path: str) -> _Undefined:
-    return _Undefined(hint=f'{path!r} is undefined')
+    """The undefined value of a variable path (one shared object per path: they are immutable)."""
+    found = _UNDEFINED.get(path)
+    if found is None:
+        found = _UNDEFINED[path] = _Undefined(hint=f'{path!r} is undefined')
+    return found
+
+
+class Variables(dict):
+    """The variables of one host as expressions read them: `v[name]`, undefined when missing.
+
+    Views subclass it to resolve names lazily in __missing__ (only the names
+    an expression really reads are ever looked up).
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, name: str) -> t.Any:
+        return _undefined(name)
 
 
 def _attr_fast(obj: t.Any, attr: str, missing: _Undefined) -> t.Any:
@@ -194,8 +216,10 @@ class _Codegen:
         if name in ('none', 'None'):
             return 'None'
         self.names.add(name)
-        fallback = self.compiler.env.globals.get(name, _undefined(name))
-        return f'v.get({self.const(name)}, {self.bind("U", fallback)})'
+        if name in self.compiler.env.globals:
+            # range(), dict() ...: a host variable of that name would win, as in Jinja2
+            return f'v.get({self.const(name)}, {self.bind("G", self.compiler.env.globals[name])})'
+        return f'v[{self.const(name)}]'
 
     def visit_Getattr(self, node: nodes.Getattr) -> str:
         missing = self.bind('U', _undefined(_path(node)))
@@ -318,6 +342,7 @@ class ExpressionCompiler:
         self.context = new_context(self.env, None, {})
         self._resolvers = {'filter': filters, 'test': tests}
         self._functions: dict[tuple[str, str], t.Callable[..., t.Any]] = {}
+        self._compiled: dict[str, Expression] = {}
 
     def function(self, kind: str, name: str) -> t.Callable[..., t.Any]:
         """The filter or test `name`: Ansible's plugin if the resolver knows it, else Jinja2's builtin."""
@@ -350,6 +375,9 @@ class ExpressionCompiler:
         text = strip_braces(str(source))
         if not text:
             raise ExpressionError('the expression is empty')
+        known = self._compiled.get(text)
+        if known is not None:  # rules often share a condition
+            return known
         try:
             parser = Parser(self.env, text, state='variable')
             tree = parser.parse_expression()
@@ -364,4 +392,5 @@ class ExpressionCompiler:
         code = f'def _expression(v):\n    return {body}\n'
         namespace = dict(gen.globals)
         exec(compile(code, f'<expression {text!r}>', 'exec'), namespace)  # pylint: disable=exec-used
-        return Expression(text, frozenset(gen.names), namespace['_expression'], code)
+        expression = self._compiled[text] = Expression(text, frozenset(gen.names), namespace['_expression'], code)
+        return expression

@@ -24,7 +24,7 @@ import jinja2
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError, split_pattern
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules import explain
-from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import Expression
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import Expression, Variables
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import EvalError, SpecError
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.probe import Target, tcp_probe
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.select import Selection, Weigher, _trim, choose
@@ -93,7 +93,7 @@ class Engine:
         self._base_groups = dict(view.groups)
         self._base_patterns: HostPatterns | None = None
         self._host_set = frozenset(view.hosts)
-        self._vars: dict[str, dict[str, t.Any]] = {}
+        self._vars: dict[str, Variables] = {}
         self._joined: dict[str, list[str]] = {}  # host -> groups of rules evaluated so far
         self._rule_groups: list[str] = []
         names = spec.names
@@ -105,10 +105,10 @@ class Engine:
         self.stats = {'rules': 0, 'candidates': 0, 'evaluations': 0, 'probes': 0, 'fast': 0}
 
     # -- variables -------------------------------------------------------
-    def _load(self, host: str) -> dict[str, t.Any]:
+    def _load(self, host: str) -> Variables:
         variables = self.view.variables(host)
         joined = self._joined.get(host)
-        if joined and 'group_names' in variables:
+        if joined and self._wants_group_names:
             variables['group_names'] = sorted(set(variables['group_names']) | set(joined))
         if self._groups_var is not None:
             variables['groups'] = self._groups_variable()
@@ -122,8 +122,14 @@ class Engine:
                 self._groups_var[name] = _Members(hosts)
         return self._groups_var
 
-    def _variables(self, host: str) -> dict[str, t.Any]:
-        return self._vars.get(host) or self._load(host)
+    def _variables(self, host: str) -> Variables:
+        variables = self._vars.get(host)
+        return variables if variables is not None else self._load(host)
+
+    def _defined(self, host: str, name: str) -> t.Any:
+        """A variable of host, None when undefined."""
+        value = self._variables(host)[name]
+        return None if isinstance(value, jinja2.Undefined) else value
 
     def _error(self, rule: Rule, field: str, host: str | None, exc: BaseException) -> EvalError:
         if isinstance(exc, _NotBool):
@@ -150,7 +156,9 @@ class Engine:
         count = 0
         try:
             for host in hosts:
-                variables = cached(host) or load(host)
+                variables = cached(host)
+                if variables is None:
+                    variables = load(host)
                 result = fn(variables)
                 count += 1
                 if result is True:
@@ -207,14 +215,13 @@ class Engine:
         for host in dict.fromkeys(hosts):
             if host in self._up:
                 continue
-            variables = self._variables(host)
-            address = variables.get('ansible_host')
+            address = self._defined(host, 'ansible_host')
             if not isinstance(address, str) or not address:
                 address = host
             port = probe.port
             if port is None:
                 try:
-                    port = int(variables.get('ansible_port') or DEFAULT_PROBE_PORT)
+                    port = int(self._defined(host, 'ansible_port') or DEFAULT_PROBE_PORT)
                 except (TypeError, ValueError):
                     port = DEFAULT_PROBE_PORT
             self._probe_port[host] = port
@@ -261,8 +268,8 @@ class Engine:
         for host in members:
             self._joined.setdefault(host, []).append(group)
             variables = self._vars.get(host)
-            if variables is not None and 'group_names' in variables and group not in variables['group_names']:
-                variables['group_names'] = sorted([*variables['group_names'], group])
+            if variables is not None and self._wants_group_names:
+                variables['group_names'] = sorted({*variables['group_names'], group})
 
     def _candidates(self, rule: Rule) -> list[str]:
         try:
@@ -394,7 +401,16 @@ class Engine:
     def _select(self, rule: Rule, hosts: list[str], previous: list[str], weigh: Weigher,
                 spread: dict[str, str] | None) -> Selection:
         """choose(), with the `available` expression and the probe (only of hosts about to be chosen)."""
-        down = {host for host in hosts if not self._is_available(rule, host) or self._is_down(host)}
+        down: set[str] = set()
+        if self.spec.available is not None:
+            unknown = [host for host in hosts if host not in self._available]
+            if unknown:
+                passed = set(self._filter(rule, 'available', self.spec.available, unknown))
+                for host in unknown:
+                    self._available[host] = host in passed
+            down.update(host for host in hosts if not self._available[host])
+        if self._up:
+            down.update(host for host in hosts if self._up.get(host) is False)
         rounds = 0
         while True:
             selection = choose(hosts, previous, rule.count, weigh, spread, down)

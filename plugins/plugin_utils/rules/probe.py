@@ -10,7 +10,6 @@ the others, not one per host in sequence.
 
 from __future__ import annotations
 
-import concurrent.futures
 import socket
 import typing as t
 
@@ -36,6 +35,7 @@ def tcp_probe(targets: t.Sequence[Target], timeout: float) -> set[str]:
     """The hosts among targets that accept a TCP connection."""
     if not targets:
         return set()
+    import concurrent.futures  # only when probing: keeps the import off the common path
     workers = min(MAX_WORKERS, len(targets))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix='podim-probe') as pool:
         results = pool.map(lambda target: answers(target.address, target.port, timeout), targets)

@@ -46,6 +46,18 @@ class Weigher:
             weight = self._cache[host] = int.from_bytes(digest, 'big')
         return weight
 
+    def many(self, hosts: t.Iterable[str]) -> dict[str, int]:
+        """The weights of hosts, computed in one pass (a comprehension, not a call per host)."""
+        cache = self._cache
+        missing = [host for host in hosts if host not in cache]
+        if missing:
+            blake2b = hashlib.blake2b
+            key = self._key
+            from_bytes = int.from_bytes
+            cache.update({host: from_bytes(blake2b(host.encode('utf-8'), digest_size=8, key=key).digest(), 'big')
+                          for host in missing})
+        return cache
+
     def order(self, hosts: t.Iterable[str]) -> list[str]:
         """Hosts heaviest first (ties, which need a 64-bit collision, by name)."""
         return sorted(hosts, key=lambda host: (-self(host), host))
@@ -78,7 +90,7 @@ def _trim(kept: list[str], limit: int, weigh: Weigher, spread: t.Mapping[str, st
     return remaining, dropped
 
 
-def _fill_spread(candidates: list[str], need: int, kept: list[str], weigh: Weigher,
+def _fill_spread(candidates: list[str], need: int, kept: list[str], weights: t.Mapping[str, int],
                  spread: t.Mapping[str, str]) -> list[str]:
     """Greedy spread: take from the least represented value, heaviest host first."""
     buckets: dict[str, list[str]] = {}
@@ -89,10 +101,9 @@ def _fill_spread(candidates: list[str], need: int, kept: list[str], weigh: Weigh
         crowd[spread[host]] = crowd.get(spread[host], 0) + 1
     heap: list[tuple[int, int, str, str]] = []
     for value, hosts in buckets.items():
-        hosts.sort(key=lambda h: (-weigh(h), h))
-        hosts.reverse()  # pop() from the end takes the heaviest
+        hosts.sort(key=lambda h: (weights[h], h))  # lightest first: pop() from the end takes the heaviest
         top = hosts[-1]
-        heap.append((crowd.get(value, 0), -weigh(top), top, value))
+        heap.append((crowd.get(value, 0), -weights[top], top, value))
     heapq.heapify(heap)
     chosen: list[str] = []
     while len(chosen) < need and heap:
@@ -100,7 +111,7 @@ def _fill_spread(candidates: list[str], need: int, kept: list[str], weigh: Weigh
         chosen.append(buckets[value].pop())
         if buckets[value]:
             top = buckets[value][-1]
-            heapq.heappush(heap, (count + 1, -weigh(top), top, value))
+            heapq.heappush(heap, (count + 1, -weights[top], top, value))
     return chosen
 
 
@@ -132,11 +143,12 @@ def choose(eligible: t.Sequence[str], previous: t.Sequence[str], count: Count, w
         if count.max is None:
             new = candidates  # every eligible host is a member: no ranking to do
         else:
+            weights = weigh.many(available)
             if spread is not None:
-                new = _fill_spread(candidates, need, kept, weigh, spread)
+                new = _fill_spread(candidates, need, kept, weights, spread)
             else:
-                new = heapq.nsmallest(need, candidates, key=lambda h: (-weigh(h), h))
-            ranking = sorted(-weigh(host) for host in available)
+                new = heapq.nlargest(need, candidates, key=lambda h: (weights[h], h))
+            ranking = sorted([-weights[host] for host in available])
             for host in new:
-                ranks[host] = bisect.bisect_left(ranking, -weigh(host)) + 1
+                ranks[host] = bisect.bisect_left(ranking, -weights[host]) + 1
     return Selection(kept + new, frozenset(new), trimmed, ranks, len(available))
