@@ -229,16 +229,16 @@ def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any)
     if not isinstance(item, t.Mapping):
         raise SpecError(path, position, None, f'each rule must be a mapping with name, group, count ..., got {item!r}')
     name = item.get('name')
-    label = f'{position} {name!r}' if isinstance(name, str) else position
+    valid_name = isinstance(name, str) and NAME_RE.match(name) is not None
+    label = f'rule {_as_str(name)!r}' if valid_name else position
     for key in item:
         if key not in RULE_KEYS:
             raise SpecError(path, label, str(key), _suggest(str(key), RULE_KEYS))
     if name is None:
         raise SpecError(path, label, 'name', 'is required: a rule needs a name, its stable identity in the store')
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not valid_name:
         raise SpecError(path, label, 'name', f'{name!r} is invalid: use 1-100 letters, digits, _ . - '
                                              '(starting with a letter or digit)')
-    label = f'rule {_as_str(name)!r}'
     group = item.get('group')
     if group is None:
         raise SpecError(path, label, 'group', 'is required: the group the rule fills')

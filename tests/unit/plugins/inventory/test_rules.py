@@ -1,0 +1,318 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The inventory plugin podim.fleet.rules, through real `ansible-inventory` runs and in process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import open_store
+from ansible_collections.podim.fleet.tests.unit.conftest import collections_path
+
+HOSTS = textwrap.dedent('''
+    all:
+      children:
+        linux:
+          hosts:
+            node01: {memory_mb: 2048, rack: r1, zone: a}
+            node02: {memory_mb: 2048, rack: r1, zone: a}
+            node03: {memory_mb: 4096, rack: r2, zone: a}
+            node04: {memory_mb: 512, rack: r2, zone: b}
+            node05: {memory_mb: 2048, rack: r3, zone: b}
+            node06: {memory_mb: "{{ 1024 * 2 }}", rack: r3, zone: b}
+        db_servers:
+          hosts:
+            node01:
+''')
+
+RULES = textwrap.dedent('''
+    plugin: podim.fleet.rules
+    rules:
+      - name: dns
+        group: dns_servers
+        hosts: "linux:!db_servers"
+        when: "memory_mb | int >= 1024"
+        count: 2
+        spread_by: rack
+        vars: {bind_role: secondary}
+      - name: cache
+        group: memcached
+        hosts: "linux:!dns_servers"
+        count: 1
+        per: zone
+    available: "podim_available | default(true)"
+''')
+
+
+class Run(t.NamedTuple):
+    rc: int
+    out: str
+    err: str
+
+    def json(self) -> t.Any:
+        return plain(json.loads(self.out))
+
+
+def plain(value: t.Any) -> t.Any:
+    """--list writes strings that are data, not templates, as {"__ansible_unsafe": text}: unwrap them."""
+    if isinstance(value, dict):
+        if set(value) == {'__ansible_unsafe'}:
+            return value['__ansible_unsafe']
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+class Inventory:
+    """Writes hosts.yml / site.rules.yml / ansible.cfg into a folder and runs ansible-inventory there."""
+
+    def __init__(self, path: Path, store_url: str, namespace: str) -> None:
+        self.path = path
+        self.store_url = store_url
+        self.namespace = namespace
+
+    def env(self, extra: dict | None = None) -> dict:
+        env = dict(os.environ, ANSIBLE_CONFIG=str(self.path / 'ansible.cfg'),
+                   ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR='1',
+                   PODIM_FLEET_STORE=self.store_url, PODIM_FLEET_NAMESPACE=self.namespace,
+                   ANSIBLE_LOCAL_TEMP=str(self.path / 'tmp'))
+        env.pop('PODIM_FLEET_RULES_REMEMBER', None)
+        env.update(extra or {})
+        return env
+
+    def write(self, rules: str = RULES, hosts: str = HOSTS, name: str = 'site.rules.yml') -> None:
+        (self.path / 'hosts.yml').write_text(hosts)
+        (self.path / name).write_text(rules)
+        (self.path / 'ansible.cfg').write_text(
+            '[inventory]\nenable_plugins = ansible.builtin.yaml, podim.fleet.rules\nany_unparsed_is_failed = true\n')
+
+    def command(self, *args: str, name: str = 'site.rules.yml') -> list[str]:
+        return [str(Path(sys.executable).parent / 'ansible-inventory'), '-i', 'hosts.yml', '-i', name, *args]
+
+    def __call__(self, *args: str, rules: str = RULES, hosts: str = HOSTS, env: dict | None = None,
+                 name: str = 'site.rules.yml') -> Run:
+        self.write(rules, hosts, name)
+        proc = subprocess.run(self.command(*args, name=name), cwd=self.path, env=self.env(env),
+                              capture_output=True, text=True, timeout=300, check=False)
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def inventory(tmp_path, sqlite_url, namespace):
+    return Inventory(tmp_path, sqlite_url, namespace)
+
+
+def test_graph_list_host_and_change_lines(inventory):
+    first = inventory('--list')
+    assert first.rc == 0, first.err
+    data = first.json()
+    dns = data['dns_servers']['hosts']
+    assert len(dns) == 2 and 'node01' not in dns and 'node04' not in dns
+    assert len({data['_meta']['hostvars'][h]['rack'] for h in dns}) == 2
+    assert len(data['memcached']['hosts']) == 2
+    assert f'podim.fleet.rules: dns_servers: chose {dns[0]}, {dns[1]} (first decision)' in first.err
+    info = data['_meta']['hostvars'][dns[0]]
+    assert info['bind_role'] == 'secondary'
+    assert info['podim_fleet_rules']['dns_servers']['decision'] == 'chosen'
+
+    graph = inventory('--graph')
+    assert graph.rc == 0 and '@dns_servers:' in graph.out and 'first decision' not in graph.err
+    host = inventory('--host', dns[1]).json()
+    assert host['podim_fleet_rules']['dns_servers']['decision'] == 'kept'
+    assert host['podim_fleet_rules']['dns_servers']['why'].startswith('kept: still eligible and available')
+
+
+def test_failover_through_available(inventory):
+    dns = inventory('--list').json()['dns_servers']['hosts']
+    hosts = HOSTS.replace(f'{dns[0]}: {{', f'{dns[0]}: {{podim_available: false, ')
+    second = inventory('--list', hosts=hosts)
+    assert second.rc == 0, second.err
+    new = second.json()['dns_servers']['hosts']
+    assert dns[0] not in new and dns[1] == new[0]
+    assert f'dns_servers: +{new[1]} replaces {dns[0]} (unavailable: available is false)' in second.err
+    why = second.json()['_meta']['hostvars'][new[1]]['podim_fleet_rules']['dns_servers']['why']
+    assert f'replaces {dns[0]}' in why
+
+
+def test_unmet_rule_fails_the_run(inventory):
+    result = inventory('--graph', rules=RULES.replace('count: 2', 'count: 5'))
+    assert result.rc != 0
+    assert "rule 'dns' (group dns_servers) asks for exactly 5 hosts, found 4" in result.err
+    assert "excluded by hosts 'linux:!db_servers'" in result.err and "1 by when 'memory_mb | int >= 1024'" in result.err
+
+
+def test_unmet_rule_warns_with_on_unmet_warn(inventory):
+    result = inventory('--list', rules=RULES.replace('count: 2', 'count: 5') + 'on_unmet: warn\n')
+    assert result.rc == 0, result.err
+    assert len(result.json()['dns_servers']['hosts']) == 4
+    assert 'creation rule not met (on_unmet: warn)' in result.err
+
+
+def test_nothing_is_remembered_on_failure(inventory, sqlite_url, namespace):
+    inventory('--graph', rules=RULES.replace('count: 2', 'count: 5'))
+    if os.path.exists(sqlite_url[len('sqlite:///'):]):
+        assert open_store(sqlite_url).load_decisions(namespace) == {}
+
+
+def test_preview_records_nothing(inventory, sqlite_url, namespace):
+    preview = inventory('--list', env={'PODIM_FLEET_RULES_REMEMBER': 'false'})
+    assert preview.rc == 0, preview.err
+    assert 'podim.fleet.rules (preview, not remembered): dns_servers: chose' in preview.err
+    assert not os.path.exists(sqlite_url[len('sqlite:///'):])  # a preview does not even create the store
+    inventory('--list')
+    again = inventory('--list', rules=RULES + 'remember: false\n')
+    assert again.rc == 0 and 'dns_servers' not in again.err
+    assert set(open_store(sqlite_url).load_decisions(namespace)) == {'dns', 'cache'}
+
+
+@pytest.mark.parametrize('rules, message', [
+    (RULES.replace('count: 2', 'cout: 2'), "rule 'dns': field 'cout': unknown key 'cout'; did you mean 'count'?"),
+    (RULES.replace('count: 2', 'count: two'), "rule 'dns': field 'count': count must be a whole number"),
+    (RULES.replace('name: dns\n    group', 'group'), "rules[0]: field 'name': is required"),
+    (RULES.replace('name: cache', 'name: dns'), "rules[1]: field 'name': 'dns' is already the name of rules[0]"),
+    (RULES.replace('group: memcached', 'group: dns_servers'), "rule 'cache': field 'group': 'dns_servers' is already "
+                                                              "filled by rule 'dns'"),
+    (RULES.replace('memory_mb | int >= 1024', 'memory_mb | int >='), "rule 'dns': field 'when': invalid Jinja2"),
+    (RULES.replace('memory_mb | int >= 1024', 'memory_gb | int >= 1'),
+     "rule 'dns': when failed for host node02: 'memory_gb' is undefined"),
+    (RULES + 'rule: []\n', "field 'rule': unknown key 'rule'; did you mean 'rules'?"),
+    (RULES.replace('group: memcached', 'group: db_servers'), "group 'db_servers' already has hosts"),
+])
+def test_malformed_files_name_file_rule_and_field(inventory, tmp_path, rules, message):
+    result = inventory('--graph', rules=rules)
+    assert result.rc != 0
+    flat = ' '.join(result.err.split())
+    assert str(tmp_path / 'site.rules.yml') in flat
+    assert ' '.join(message.replace('"', '').split()) in flat.replace('"', ''), result.err
+
+
+def test_other_file_names_are_not_rules_files(inventory):
+    result = inventory('--graph', name='site.yml')
+    assert result.rc != 0  # no enabled plugin takes it
+
+
+def test_jinja_filters_of_ansible_and_constructable_options(inventory):
+    rules = RULES.replace('memory_mb | int >= 1024', "memory_mb | int >= 1024 and rack is ansible.builtin.match('r[0-9]')")
+    rules += 'compose:\n  role_label: "\'dns\' if \'dns_servers\' in group_names else \'other\'"\n'
+    rules += 'keyed_groups:\n  - key: zone\n    prefix: zone\n'
+    result = inventory('--list', rules=rules)
+    assert result.rc == 0, result.err
+    data = result.json()
+    assert sorted(data['zone_a']['hosts'] + data['zone_b']['hosts']) == [f'node0{i}' for i in range(1, 7)]
+    for host in data['dns_servers']['hosts']:
+        assert data['_meta']['hostvars'][host]['role_label'] == 'dns'
+
+
+def test_playbook_targets_the_synthesized_groups(inventory):
+    inventory('--graph')
+    (inventory.path / 'pb.yml').write_text(textwrap.dedent('''
+        - hosts: dns_servers
+          gather_facts: false
+          connection: local
+          tasks:
+            - ansible.builtin.debug:
+                msg: "{{ inventory_hostname }} {{ podim_fleet_rules.dns_servers.decision }} {{ bind_role }}"
+    '''))
+    (inventory.path / 'ansible.cfg').write_text(
+        '[defaults]\nstdout_callback = ansible.builtin.json\n'
+        '[inventory]\nenable_plugins = ansible.builtin.yaml, podim.fleet.rules\nany_unparsed_is_failed = true\n')
+    env = inventory.env({'ANSIBLE_PYTHON_INTERPRETER': sys.executable})
+    proc = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', 'hosts.yml', '-i',
+                           'site.rules.yml', 'pb.yml'], cwd=inventory.path, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    play = json.loads(proc.stdout)['plays'][0]
+    messages = sorted(result['msg'] for result in play['tasks'][0]['hosts'].values())
+    assert len(messages) == 2 and all(m.endswith(' kept secondary') for m in messages)
+
+
+# -- several controllers sharing one PostgreSQL store ------------------------------------
+CONTROLLER = textwrap.dedent('''
+    import json, sys, time
+    from pathlib import Path
+    from ansible_collections.podim.fleet.plugins.plugin_utils.rules.engine import evaluate
+    from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import parse_spec
+    from ansible_collections.podim.fleet.plugins.plugin_utils.rules.view import StaticView
+    from ansible_collections.podim.fleet.plugins.plugin_utils.store import open_store
+    url, namespace, go = sys.argv[1:4]
+    hosts = {f'node{i:03d}': {'rack': f'r{i % 5}', 'memory_mb': 2048} for i in range(200)}
+    spec = parse_spec('site.rules.yml', [
+        {'name': 'dns', 'group': 'dns_servers', 'count': 3, 'spread_by': 'rack'},
+        {'name': 'web', 'group': 'web', 'hosts': 'all:!dns_servers', 'count': {'min': 1, 'max': 20}},
+    ])
+    store = open_store(url)
+    seen = {}
+    def decide(previous):
+        seen['previous'] = sorted(previous)
+        result = evaluate(spec, StaticView(hosts, {}), previous)
+        time.sleep(1.0)  # hold the decision open: the other controller is evaluating right now
+        seen['result'] = result
+        return result.states
+    while not Path(go).exists():
+        time.sleep(0.005)
+    started = time.time()
+    store.decide(namespace, decide)
+    print(json.dumps({'groups': seen['result'].groups, 'changes': seen['result'].changes,
+                      'previous': seen['previous'], 'started': started, 'ended': time.time()}))
+''')
+
+
+def _controllers(url: str, namespace: str, tmp_path: Path, count: int) -> list[dict]:
+    go = tmp_path / 'go'
+    env = dict(os.environ, PYTHONPATH=collections_path() + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    procs = [subprocess.Popen([sys.executable, '-c', CONTROLLER, url, namespace, str(go)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    time.sleep(2.0)  # every controller is waiting on the go file
+    go.write_text('go')
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        outputs.append(json.loads(out))
+    return outputs
+
+
+def test_controllers_sharing_postgresql_reach_one_decision(pg_url, namespace, tmp_path):
+    outputs = _controllers(pg_url, namespace, tmp_path, 3)
+    # they started together ...
+    assert max(o['started'] for o in outputs) - min(o['started'] for o in outputs) < 1.0
+    # ... yet decided one after the other: exactly one saw no remembered decision
+    assert sorted(len(o['previous']) for o in outputs) == [0, 2, 2]
+    assert sum(1 for o in outputs if o['changes']) == 1
+    assert all(o['groups'] == outputs[0]['groups'] for o in outputs)
+    remembered = open_store(pg_url).load_decisions(namespace)
+    assert [m['host'] for m in remembered['dns']['members']] == outputs[0]['groups']['dns_servers']
+
+
+def test_controllers_sharing_sqlite_reach_one_decision(sqlite_url, namespace, tmp_path):
+    open_store(sqlite_url)  # create the schema first
+    outputs = _controllers(sqlite_url, namespace, tmp_path, 2)
+    assert sorted(len(o['previous']) for o in outputs) == [0, 2]
+    assert outputs[0]['groups'] == outputs[1]['groups']
+
+
+def test_ansible_inventory_processes_sharing_postgresql(pg_url, namespace, inventory):
+    """Real ansible-inventory runs at once: one makes the first decision, the others keep it."""
+    inventory.write()
+    env = inventory.env({'PODIM_FLEET_STORE': pg_url})
+    procs = [subprocess.Popen(inventory.command('--list'), cwd=inventory.path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append((plain(json.loads(out)), err))
+    assert sum(1 for _data, err in results if 'first decision' in err) == 1
+    groups = [data['dns_servers']['hosts'] for data, _err in results]
+    assert groups[0] == groups[1] == groups[2]
