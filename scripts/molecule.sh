@@ -4,23 +4,35 @@
 # tools first on PATH (molecule needs ansible-config there).
 #
 # usage: scripts/molecule.sh VENV [SCENARIO...]
+#        scripts/molecule.sh --list      print the scenario names
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${1:?usage: molecule.sh VENV [SCENARIO...]}
-shift
-venv=$(cd "$venv" && pwd)
 runner="$repo/tests/testhosts/run-molecule.sh"
 
-scenarios=("$@")
-if [ "${#scenarios[@]}" -eq 0 ]; then
+all_scenarios() {
+    local d s
     for d in "$repo"/extensions/molecule/*/; do
         [ -d "$d" ] || continue
         s=$(basename "$d")
         [ "$s" = resources ] && continue
         [ -f "$d/molecule.yml" ] || continue
-        scenarios+=("$s")
+        echo "$s"
     done
+}
+
+if [ "${1:-}" = --list ]; then
+    all_scenarios
+    exit 0
+fi
+
+venv=${1:?usage: molecule.sh VENV [SCENARIO...]}
+shift
+venv=$(cd "$venv" && pwd)
+
+scenarios=("$@")
+if [ "${#scenarios[@]}" -eq 0 ]; then
+    while IFS= read -r s; do scenarios+=("$s"); done < <(all_scenarios)
 fi
 if [ "${#scenarios[@]}" -eq 0 ]; then
     echo "molecule: no scenario under extensions/molecule/"
