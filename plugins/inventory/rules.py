@@ -30,7 +30,7 @@ description:
     C([inventory]) section of C(ansible.cfg) to stop the run instead.
   - The file name must end in C(.rules.yml) or C(.rules.yaml).
 author:
-  - podim.fleet developers
+  - podim.fleet developers (@podim)
 extends_documentation_fragment:
   - podim.fleet.store
   - constructed

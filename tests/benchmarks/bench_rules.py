@@ -75,7 +75,7 @@ def host_vars(i: int) -> dict:
 
 def inventory_yaml(n: int) -> str:
     """The static inventory, written as YAML text directly (fast for 50,000 hosts)."""
-    members: list[list[str]] = [[] for _ in range(GROUPS)]
+    members: list[list[str]] = [[] for _group in range(GROUPS)]
     lines = ['all:', '  hosts:']
     for i in range(n):
         name = f'node{i:06d}'

@@ -116,7 +116,8 @@ class Engine:
         return variables
 
     def _groups_variable(self) -> dict[str, _Members]:
-        assert self._groups_var is not None
+        if self._groups_var is None:
+            raise AssertionError('groups is not read by any expression')
         if not self._groups_var:
             for name, hosts in self.patterns.groups.items():
                 self._groups_var[name] = _Members(hosts)
@@ -292,7 +293,8 @@ class Engine:
     def _fast(self, rule: Rule, previous: list[str], cand_set: set[str],
               reasons: dict[str, str]) -> Selection | None:
         """Check only the remembered members; None when they no longer fill the count."""
-        assert rule.count.max is not None
+        if rule.count.max is None:
+            raise AssertionError('only rules with a max count have a fast path')
         staying = []
         for host in previous:
             reason = self._leaving_reason(rule, host, cand_set)

@@ -197,6 +197,12 @@ def test_malformed_files_name_file_rule_and_field(inventory, tmp_path, rules, me
     assert ' '.join(message.replace('"', '').split()) in flat.replace('"', ''), result.err
 
 
+def test_store_errors_fail_the_source(inventory):
+    result = inventory('--graph', env={'PODIM_FLEET_STORE': 'mysql://fleet'})
+    assert result.rc != 0
+    assert "store_url 'mysql://fleet' is not supported" in ' '.join(result.err.split())
+
+
 def test_other_file_names_are_not_rules_files(inventory):
     result = inventory('--graph', name='site.yml')
     assert result.rc != 0  # no enabled plugin takes it
@@ -272,7 +278,7 @@ def _controllers(url: str, namespace: str, tmp_path: Path, count: int) -> list[d
     go = tmp_path / 'go'
     env = dict(os.environ, PYTHONPATH=collections_path() + os.pathsep + os.environ.get('PYTHONPATH', ''))
     procs = [subprocess.Popen([sys.executable, '-c', CONTROLLER, url, namespace, str(go)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(count)]
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _controller in range(count)]
     time.sleep(2.0)  # every controller is waiting on the go file
     go.write_text('go')
     outputs = []
@@ -307,7 +313,7 @@ def test_ansible_inventory_processes_sharing_postgresql(pg_url, namespace, inven
     inventory.write()
     env = inventory.env({'PODIM_FLEET_STORE': pg_url})
     procs = [subprocess.Popen(inventory.command('--list'), cwd=inventory.path, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+                              stderr=subprocess.PIPE, text=True) for _run in range(3)]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)

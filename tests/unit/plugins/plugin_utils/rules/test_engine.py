@@ -321,7 +321,7 @@ def test_probe_targets_use_ansible_host_and_port():
 
 def test_many_dead_hosts_are_probed_in_few_rounds():
     hosts = fleet(200)
-    order = [h for h in hosts]
+    order = list(hosts)
     prober = FakeProber(dead=set(order[:150]))
     result = run(spec(dict(DNS, count=3), probe={}), hosts, prober=prober)
     assert len(members(result, 'dns_servers')) == 3
