@@ -11,8 +11,8 @@
 # user podim_fleet (with CREATEDB, so tests may make their own databases), and
 # keeps its data in a temporary directory. The URL
 #   postgresql://podim_fleet:PASSWORD@127.0.0.1:PORT/podim_fleet_test
-# is written to tests/output/pg.url; the tests read it from the environment
-# variable PODIM_FLEET_TEST_PG_URL.
+# is written to tests/output/pg.url (and printed); the tests read it from the
+# environment variable PODIM_FLEET_TEST_PG_URL.
 #
 # Needs Debian's postgresql package (installed through scripts/apt-install.sh
 # when missing). initdb refuses to run as root: as root the server runs as the
@@ -20,8 +20,16 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-state_dir="$repo/tests/output/pg"
-url_file="$repo/tests/output/pg.url"
+# PODIM_FLEET_PG_STATE_DIR gives a run its own server (scripts/with-pg.sh and
+# scripts/test-all.sh use one per run, so parallel runs do not stop each
+# other's server); the URL is then written to that directory's pg.url.
+if [ -n "${PODIM_FLEET_PG_STATE_DIR:-}" ]; then
+    state_dir=$PODIM_FLEET_PG_STATE_DIR
+    url_file="$state_dir/pg.url"
+else
+    state_dir="$repo/tests/output/pg"
+    url_file="$repo/tests/output/pg.url"
+fi
 db=podim_fleet_test
 db_user=podim_fleet
 
@@ -99,7 +107,7 @@ cmd_start() {
     [ "$(id -u)" = 0 ] && chown -R "$owner:" "$base"
     password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 
-    mkdir -p "$state_dir"
+    mkdir -p "$state_dir" "$(dirname "$url_file")"
     chmod 0700 "$state_dir"
     cat >"$state_dir/env" <<STATE
 PG_BASE='$base'
@@ -116,9 +124,23 @@ STATE
         --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
         >"$base/initdb.log" 2>&1) || { cat "$base/initdb.log" >&2; die "initdb failed"; }
 
-    (cd "$base" && as_owner "$bindir/pg_ctl" -D "$PG_DATA" -l "$base/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_RUN -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >&2) || { cat "$base/server.log" >&2; die "server did not start"; }
+    # another run may take the port between the check and the start: retry
+    local try
+    for try in 1 2 3 4 5; do
+        if (cd "$base" && as_owner "$bindir/pg_ctl" -D "$PG_DATA" -l "$base/server.log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_RUN -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+            start >&2); then
+            break
+        fi
+        if [ "$try" = 5 ] || ! port_in_use "$port"; then
+            cat "$base/server.log" >&2
+            die "server did not start"
+        fi
+        log "port $port was taken meanwhile: trying the next one"
+        while port_in_use "$port"; do port=$((port + 1)); done
+        sed -i "s/^PG_PORT=.*/PG_PORT='$port'/" "$state_dir/env"
+        PG_PORT=$port
+    done
 
     local psql=("$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$port" -U postgres -d postgres)
     (cd "$base" && as_owner "${psql[@]}" \
@@ -151,6 +173,9 @@ cmd_stop() {
         */podim-fleet-pg.*) rm -rf "$PG_BASE" ;;
     esac
     rm -f "$state_dir/env" "$url_file"
+    if [ -n "${PODIM_FLEET_PG_STATE_DIR:-}" ]; then
+        rmdir "$state_dir" 2>/dev/null || true
+    fi
     log "stopped"
 }
 

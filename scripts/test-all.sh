@@ -95,6 +95,8 @@ echo "test-all: venvs: ${venvs[*]}"
 
 # One PostgreSQL server for the whole run, stopped whatever happens.
 if [ -z "${PODIM_FLEET_TEST_PG_URL:-}" ]; then
+    PODIM_FLEET_PG_STATE_DIR="$repo/tests/output/pg-run-$$"
+    export PODIM_FLEET_PG_STATE_DIR
     trap 'scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM

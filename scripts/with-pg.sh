@@ -13,6 +13,9 @@ if [ -n "${PODIM_FLEET_TEST_PG_URL:-}" ]; then
     exec "$@"
 fi
 
+# a server of this run's own (parallel runs must not stop each other's)
+PODIM_FLEET_PG_STATE_DIR="$repo/tests/output/pg-run-$$"
+export PODIM_FLEET_PG_STATE_DIR
 trap '"$repo/scripts/pg-test-server.sh" stop || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
