@@ -283,7 +283,7 @@ class Engine:
         if host not in self._host_set:
             return 'left the inventory'
         if host not in cand_set:
-            return f'no longer matches hosts {rule.hosts!r}'
+            return self._pattern_reason(rule, host)
         if rule.when is not None and not self._filter(rule, 'when', rule.when, (host,)):
             return 'no longer passes when'
         if not self._is_available(rule, host):
@@ -318,73 +318,33 @@ class Engine:
 
     def _rule(self, rule: Rule, state: t.Any, hostvars: dict[str, dict[str, t.Any]],
               states: dict[str, dict[str, t.Any]], changes: list[str], unmet: list[str]) -> list[str]:
+        """Evaluate one rule: decide, then explain and record. Returns the members."""
         self.stats['rules'] += 1
-        remembered_members = remembered(state)
-        info = {item['host']: item for item in remembered_members}
-        previous = list(info)
-        first = state is None
+        info = {item['host']: item for item in remembered(state)}
         candidates = self._candidates(rule)
-        cand_set = set(candidates)
         self.stats['candidates'] += len(candidates)
-        reasons: dict[str, str] = {}
-        weigh = Weigher(rule.name)
-
-        fast = None
-        if rule.per is None and rule.count.max is not None and len(previous) >= rule.count.max:
-            fast = self._fast(rule, previous, cand_set, reasons)
-        if fast is not None:
-            partitions: dict[str | None, Selection] = {None: fast}
-            eligible_set: set[str] = set(fast.members)
-            spread = (self._keys(rule, 'spread_by', rule.spread_by, fast.members)
-                      if rule.spread_by is not None else None)
-            per_keys: dict[str, str] = {}
-        else:
-            eligible = (self._filter(rule, 'when', rule.when, candidates) if rule.when is not None
-                        else list(candidates))
-            eligible_set = set(eligible)
-            per_keys = self._keys(rule, 'per', rule.per, eligible) if rule.per is not None else {}
-            spread = self._keys(rule, 'spread_by', rule.spread_by, eligible) if rule.spread_by is not None else None
-            by_part: dict[str | None, list[str]] = {}
-            if rule.per is not None:
-                for host in eligible:
-                    by_part.setdefault(per_keys[host], []).append(host)
-            else:
-                by_part[None] = eligible
-            partitions = {}
-            for key in sorted(by_part, key=lambda k: (k is None, k or '')):
-                hosts = by_part[key]
-                part_set = set(hosts)
-                selection = self._select(rule, hosts, [h for h in previous if h in part_set], weigh, spread)
-                partitions[key] = selection
-                found = selection.members
-                if len(found) < rule.count.min:
-                    unmet.append(self._unmet(rule, key, hosts, found, candidates, eligible))
-            if not by_part and rule.count.min > 0:
-                unmet.append(self._unmet(rule, None, [], [], candidates, eligible))
-
+        decision = self._decide(rule, list(info), candidates, unmet)
         members: list[str] = []
         saved: list[dict[str, t.Any]] = []
         old_parts: dict[str | None, list[str]] = {}
-        for host in previous:
+        for host in info:
             old_parts.setdefault(info[host].get('per') if rule.per is not None else None, []).append(host)
-        for key in sorted(set(partitions) | set(old_parts), key=lambda k: (k is None, k or '')):
-            selection = partitions.get(key)
-            chosen = selection.members if selection is not None else []
-            label = explain.group_label(rule, key)
-            now = set(chosen)
-            removed = [explain.Removed(h, self._why_gone(rule, h, key, cand_set, eligible_set, per_keys, reasons))
-                       for h in old_parts.get(key, []) if h not in now]
-            new = [h for h in chosen if selection is not None and h in selection.new]
-            changes.extend(explain.change_lines(label, removed, new, first))
+        for key in sorted(set(decision.partitions) | set(old_parts), key=_partition_order):
+            selection = decision.partitions.get(key) or Selection([], frozenset(), [], {}, 0)
+            now = set(selection.members)
+            removed = [explain.Removed(host, self._why_gone(rule, host, key, decision)) for host in old_parts.get(key, [])
+                       if host not in now]
+            new = [host for host in selection.members if host in selection.new]
+            changes.extend(explain.change_lines(explain.group_label(rule, key), removed, new, first=state is None))
             replaced = dict(zip(new, removed))
             crowd: dict[str, int] = {}
-            for host in chosen:
-                kept = selection is not None and host not in selection.new
-                rank = info[host].get('rank') if kept and host in info else (selection.ranks.get(host) if selection else None)
-                value = spread.get(host) if spread is not None else None
-                entry = explain.member(rule, kept=kept, rank=rank, available=selection.available if selection else None,
-                                       spread_value=value, first_of_value=value is not None and not crowd.get(value),
-                                       per_value=key, replaces=replaced.get(host))
+            for host in selection.members:
+                kept = host not in selection.new
+                rank = info[host].get('rank') if kept else selection.ranks.get(host)
+                value = decision.spread.get(host) if decision.spread is not None else None
+                entry = explain.member(rule, kept=kept, rank=rank, available=selection.available, spread_value=value,
+                                       first_of_value=value is not None and not crowd.get(value), per_value=key,
+                                       replaces=replaced.get(host))
                 if value is not None:
                     crowd[value] = crowd.get(value, 0) + 1
                 host_vars = hostvars.setdefault(host, {})
@@ -399,6 +359,38 @@ class Engine:
                 members.append(host)
         states[rule.name] = {'v': STATE_VERSION, 'group': rule.group, 'members': saved}
         return members
+
+    def _decide(self, rule: Rule, previous: list[str], candidates: list[str], unmet: list[str]) -> _Decision:
+        """The selection of every partition: only the members checked when that is enough, else every candidate."""
+        cand_set = set(candidates)
+        reasons: dict[str, str] = {}
+        if rule.per is None and rule.count.max is not None and len(previous) >= rule.count.max:
+            fast = self._fast(rule, previous, cand_set, reasons)
+            if fast is not None:
+                spread = (self._keys(rule, 'spread_by', rule.spread_by, fast.members)
+                          if rule.spread_by is not None else None)
+                return _Decision({None: fast}, cand_set, set(fast.members), {}, spread, reasons)
+        eligible = self._filter(rule, 'when', rule.when, candidates) if rule.when is not None else list(candidates)
+        per_keys = self._keys(rule, 'per', rule.per, eligible) if rule.per is not None else {}
+        spread = self._keys(rule, 'spread_by', rule.spread_by, eligible) if rule.spread_by is not None else None
+        by_part: dict[str | None, list[str]] = {}
+        if rule.per is not None:
+            for host in eligible:
+                by_part.setdefault(per_keys[host], []).append(host)
+        else:
+            by_part[None] = eligible
+        weigh = Weigher(rule.name)
+        partitions: dict[str | None, Selection] = {}
+        for key in sorted(by_part, key=_partition_order):
+            hosts = by_part[key]
+            part_set = set(hosts)
+            selection = partitions[key] = self._select(rule, hosts, [h for h in previous if h in part_set], weigh,
+                                                       spread)
+            if len(selection.members) < rule.count.min:
+                unmet.append(self._unmet(rule, key, hosts, selection.members, candidates, eligible))
+        if not by_part and rule.count.min > 0:
+            unmet.append(self._unmet(rule, None, [], [], candidates, eligible))
+        return _Decision(partitions, cand_set, set(eligible), per_keys, spread, reasons)
 
     def _select(self, rule: Rule, hosts: list[str], previous: list[str], weigh: Weigher,
                 spread: dict[str, str] | None) -> Selection:
@@ -431,18 +423,25 @@ class Engine:
             down.update(host for host in batch if self._is_down(host))
             rounds += 1
 
-    def _why_gone(self, rule: Rule, host: str, key: str | None, cand_set: set[str], eligible_set: set[str],
-                  per_keys: dict[str, str], reasons: dict[str, str]) -> str:
-        if host in reasons:
-            return reasons[host]
+    def _pattern_reason(self, rule: Rule, host: str) -> str:
+        excluding = {part[1:] for part in split_pattern(rule.hosts) if part.startswith('!')}
+        for group in self._joined.get(host, []):
+            if group in excluding:
+                return f'now in {group}, which hosts {rule.hosts!r} excludes'
+        return f'no longer matches hosts {rule.hosts!r}'
+
+    def _why_gone(self, rule: Rule, host: str, key: str | None, decision: _Decision) -> str:
+        """Why a remembered member of partition key is a member no more."""
+        if host in decision.reasons:
+            return decision.reasons[host]
         if host not in self._host_set:
             return 'left the inventory'
-        if host not in cand_set:
-            return f'no longer matches hosts {rule.hosts!r}'
-        if host not in eligible_set:
+        if host not in decision.candidates:
+            return self._pattern_reason(rule, host)
+        if host not in decision.eligible:
             return 'no longer passes when'
-        if rule.per is not None and per_keys.get(host) != key:
-            return f'moved to {rule.per.source}={per_keys.get(host)}'
+        if rule.per is not None and decision.per_keys.get(host) != key:
+            return f'moved to {rule.per.source}={decision.per_keys.get(host)}'
         if not self._is_available(rule, host):
             return 'unavailable: available is false'
         if self._is_down(host):
@@ -475,6 +474,19 @@ class Engine:
         )
         return explain.unmet(rule, label, found, exclusions, self._probe_label(),
                              len(hosts) if key is not None else None)
+
+
+class _Decision(t.NamedTuple):
+    partitions: dict[str | None, Selection]  # per value (None without per) -> selection
+    candidates: set[str]  # matched by the hosts pattern
+    eligible: set[str]  # ... and by when (only the members checked, on the fast path)
+    per_keys: dict[str, str]
+    spread: dict[str, str] | None
+    reasons: dict[str, str]  # remembered member -> why it leaves, when already known
+
+
+def _partition_order(key: str | None) -> tuple[bool, str]:
+    return (key is None, key or '')
 
 
 class _KeyError(Exception):

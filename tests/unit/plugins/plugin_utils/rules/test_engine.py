@@ -368,3 +368,16 @@ def test_same_decision_under_any_hash_seed():
     assert len(outputs) == 1
     groups = json.loads(outputs.pop())[0]
     assert len(groups['dns_servers']) == 3
+
+
+def test_member_taken_by_an_earlier_rule():
+    hosts = fleet(6)
+    rules = spec(dict(DNS, count=1), {'name': 'web', 'group': 'web', 'hosts': 'linux:!dns_servers', 'count': {'min': 1}})
+    first = run(rules, hosts)
+    gone = members(first, 'dns_servers')[0]
+    del hosts[gone]
+    second = run(rules, hosts, previous=first.states)
+    taken = members(second, 'dns_servers')[0]
+    assert second.changes == [f'dns_servers: +{taken} replaces {gone} (left the inventory)',
+                              f"web: -{taken} (now in dns_servers, which hosts 'linux:!dns_servers' excludes; "
+                              'no replacement)']
