@@ -12,10 +12,12 @@ SHELL := /bin/bash
 TOOLS_VENV ?= .venv/2.19
 export VENVS TOOLS_VENV SKIP STEP_TIMEOUT
 
-.PHONY: help test setup apt venvs units sanity lint docs-check integration \
+.PHONY: help demo demo-destroy test setup apt venvs units sanity lint docs-check integration \
 	molecule bench pg-start pg-stop clean
 
 help:
+	@echo 'make demo         set everything up, run the example site on local test hosts, print its URLs'
+	@echo 'make demo-destroy remove the demo hosts'
 	@echo 'make test         everything (setup, lint, docs-check, units, sanity,'
 	@echo '                  integration, bench, molecule) with a summary at the end'
 	@echo 'make setup        Debian packages (root) + venvs + ansible-test offline get-pip'
@@ -27,6 +29,12 @@ help:
 	@echo 'make bench        tests/benchmarks'
 	@echo 'make molecule     extensions/molecule scenarios on local test hosts'
 	@echo 'make pg-start / pg-stop   throw-away PostgreSQL (URL in tests/output/pg.url)'
+
+demo: setup
+	scripts/demo-site.sh
+
+demo-destroy:
+	scripts/demo-site.sh --destroy
 
 test:
 	scripts/test-all.sh
