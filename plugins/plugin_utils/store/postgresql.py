@@ -43,8 +43,10 @@ class PostgreSQLStore(Store):
             raise StoreError(f'store {self.url} needs the Python package psycopg (version 3) on the controller: '
                              f'pip install "psycopg[binary]" ({PSYCOPG_IMPORT_ERROR})')
         try:
+            # keepalives: a server that vanishes mid-run is an error within a minute, not a hang
             self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                         application_name='podim.fleet')
+                                         application_name='podim.fleet', keepalives=1, keepalives_idle=15,
+                                         keepalives_interval=5, keepalives_count=3, tcp_user_timeout=45000)
         except psycopg.Error as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f'cannot connect to store {self.url}: {message}') from None
