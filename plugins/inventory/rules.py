@@ -191,6 +191,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.plugins.loader import filter_loader, test_loader
 from ansible.utils.vars import combine_vars
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import ExpressionCompiler
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.engine import Result, evaluate
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import RulesError, UnmetError
@@ -251,6 +252,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                         f'in {time.perf_counter() - started:.3f} s, cpu {time.process_time() - cpu_started:.3f} s '
                         f'({stats})')
         self._construct()
+        # this runs in ansible-playbook's main process: load the per-host plugins
+        # here once instead of in every forked worker (see plugin_utils/preload.py)
+        preload()
 
     def _read_config_data(self, path: str) -> dict[str, t.Any]:
         """The base class's, without its deep copy of the file's data (slow for tagged values; we never change it)."""

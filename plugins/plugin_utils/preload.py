@@ -14,13 +14,18 @@ the main process (the podim.fleet.rules inventory plugin) call preload().
 
 from __future__ import annotations
 
+import os
+import sys
+
 _DONE = False
+# the commands that fork workers for tasks; ansible-inventory and ansible-doc never do
+_TASK_RUNNERS = frozenset(('ansible-playbook', 'ansible', 'ansible-console', 'ansible-pull'))
 
 
 def preload() -> None:
     """Import the lookup and action plugins and what they use; never fails."""
     global _DONE
-    if _DONE:
+    if _DONE or os.path.basename(sys.argv[0] if sys.argv else '') not in _TASK_RUNNERS:
         return
     _DONE = True
     try:

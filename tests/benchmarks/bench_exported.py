@@ -44,11 +44,23 @@ BASELINE_VALUE = '"{{ [inventory_hostname, \'10.0.0.1\'] }}"'
 LOOKUP_VALUE = '"{{ query(\'podim.fleet.exported\', \'dns_server\', hosts=\'dns_servers\', query=\'[].data.address\') }}"'
 
 
-def run_playbook(workdir: Path, value: str, env: dict) -> tuple[float, float]:
+RULES = """
+plugin: podim.fleet.rules
+remember: false
+rules:
+  - name: primary_dns
+    group: primary_dns
+    hosts: dns_servers
+    count: 1
+"""
+
+
+def run_playbook(workdir: Path, value: str, env: dict, sources: list[str]) -> tuple[float, float]:
     (workdir / 'pb.yml').write_text(PLAYBOOK.format(value=value))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', 'inv.json', 'pb.yml'],
+    inventory = [arg for source in sources for arg in ('-i', source)]
+    subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), *inventory, 'pb.yml'],
                    cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -56,7 +68,8 @@ def run_playbook(workdir: Path, value: str, env: dict) -> tuple[float, float]:
     return wall, cpu
 
 
-def bench_lookup(hosts: int, runs: int, forks: int) -> dict:
+def bench_lookup(hosts: int, runs: int, forks: int, with_rules: bool) -> dict:
+    """with_rules: a podim.fleet.rules source too, which preloads the lookup in the main process."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         names = [f'h{i:04d}' for i in range(hosts)]
@@ -64,23 +77,25 @@ def bench_lookup(hosts: int, runs: int, forks: int) -> dict:
                        'hosts': {n: None for n in names},
                        'children': {'dns_servers': {'hosts': {n: None for n in names[:3]}}}}}
         (work / 'inv.json').write_text(json.dumps(inv))
+        (work / 'site.rules.yml').write_text(RULES)
+        sources = ['inv.json', 'site.rules.yml'] if with_rules else ['inv.json']
         url = f'sqlite:///{work}/fleet.sqlite'
         store = open_store(url)
         for i, name in enumerate(names[:3]):
             store.apply('default', name, [{'type': 'dns_server', 'data': {'address': f'10.0.0.{i + 1}'}}])
         close_all()
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, PODIM_FLEET_STORE=url,
-                   ANSIBLE_FORKS=str(forks), ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
+                   ANSIBLE_INVENTORY_ENABLED='ansible.builtin.yaml,podim.fleet.rules', ANSIBLE_FORKS=str(forks), ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
         samples: dict[str, list[tuple[float, float]]] = {'set_fact': [], 'lookup': []}
-        run_playbook(work, BASELINE_VALUE, env)  # warm caches (bytecode, page cache)
+        run_playbook(work, BASELINE_VALUE, env, sources)  # warm caches (bytecode, page cache)
         for _run in range(runs):
             # interleaved, so drift of the machine hits both alike
-            samples['set_fact'].append(run_playbook(work, BASELINE_VALUE, env))
-            samples['lookup'].append(run_playbook(work, LOOKUP_VALUE, env))
+            samples['set_fact'].append(run_playbook(work, BASELINE_VALUE, env, sources))
+            samples['lookup'].append(run_playbook(work, LOOKUP_VALUE, env, sources))
     med = {k: (statistics.median(wall for wall, _cpu in v), statistics.median(cpu for _wall, cpu in v))
            for k, v in samples.items()}
     return {
-        'hosts': hosts, 'forks': forks, 'runs': runs,
+        'hosts': hosts, 'forks': forks, 'runs': runs, 'inventory': ' + '.join(sources),
         'set_fact_wall_s': med['set_fact'][0], 'lookup_wall_s': med['lookup'][0],
         'set_fact_cpu_s': med['set_fact'][1], 'lookup_cpu_s': med['lookup'][1],
         'extra_wall_ms_per_host': (med['lookup'][0] - med['set_fact'][0]) * 1000 / hosts,
@@ -151,7 +166,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         backends['sqlite'] = f'sqlite:///{tmp}/bench.sqlite'
         if 'lookup' in only:
-            results['lookup'] = bench_lookup(args.hosts, args.runs, args.forks)
+            results['lookup_static_inventory'] = bench_lookup(args.hosts, args.runs, args.forks, with_rules=False)
+            results['lookup_with_rules_inventory'] = bench_lookup(args.hosts, args.runs, args.forks, with_rules=True)
         for name, url in backends.items():
             namespace = f'bench-{os.getpid()}'
             if 'read' in only:
