@@ -111,11 +111,11 @@ def fill(store, namespace: str, hosts: int, types: int) -> None:
                                                 for t in range(types)])
 
 
-def bench_read(url: str, namespace: str, runs: int) -> dict:
-    """100,000 records (1,000 hosts x 100 types); read one type from 50 hosts."""
+def bench_read(url: str, namespace: str, runs: int, types: int = 100) -> dict:
+    """1,000 hosts x 100 types = 100,000 records; read one type from 50 hosts."""
     store = open_store(url)
     if len(store.query(namespace, ['type007'])) != 1000:
-        fill(store, namespace, 1000, 100)
+        fill(store, namespace, 1000, types)
     hosts = {f'host{h:05d}' for h in range(0, 1000, 20)}
     samples = []
     for _sample in range(runs * 20):
@@ -123,7 +123,7 @@ def bench_read(url: str, namespace: str, runs: int) -> dict:
         found = store.query(namespace, ['type007'], hosts=hosts)
         samples.append(time.perf_counter() - start)
         assert len(found) == 50, len(found)
-    return {'records': 100_000, 'returned': 50, 'median_ms': statistics.median(samples) * 1000,
+    return {'records': 1000 * types, 'returned': 50, 'median_ms': statistics.median(samples) * 1000,
             'p95_ms': sorted(samples)[int(len(samples) * 0.95)] * 1000}
 
 
@@ -157,7 +157,11 @@ def main() -> None:
     parser.add_argument('--forks', type=int, default=5)
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--only', choices=['lookup', 'read', 'concurrent'], action='append')
+    parser.add_argument('--quick', action='store_true', default=bool(os.environ.get('PODIM_FLEET_BENCH_QUICK')),
+                        help='tiny sizes, one run: proves the benchmark works (the test command uses it)')
     args = parser.parse_args()
+    if args.quick:
+        args.hosts, args.runs = 20, 1
     only = set(args.only or ['lookup', 'read', 'concurrent'])
     backends = {'sqlite': None}
     if os.environ.get('PODIM_FLEET_TEST_PG_URL'):
@@ -171,9 +175,9 @@ def main() -> None:
         for name, url in backends.items():
             namespace = f'bench-{os.getpid()}'
             if 'read' in only:
-                results[f'read_{name}'] = bench_read(url, namespace, args.runs)
+                results[f'read_{name}'] = bench_read(url, namespace, args.runs, 10 if args.quick else 100)
             if 'concurrent' in only:
-                results[f'concurrent_{name}'] = bench_concurrent(url, namespace + '-c', 20, 50)
+                results[f'concurrent_{name}'] = bench_concurrent(url, namespace + '-c', 20, 5 if args.quick else 50)
             if name == 'postgresql':
                 open_store(url).purge(namespace, ['nobody'])
                 open_store(url).purge(namespace + '-c', ['nobody'])
