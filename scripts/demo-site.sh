@@ -24,7 +24,7 @@ export TESTHOSTS_SUBNET=${TESTHOSTS_SUBNET:-10.77.6.0/24}
 prefix=${TESTHOSTS_SUBNET%.*}
 state=${PODIM_FLEET_DEMO_DIR:-$HOME/.ansible/podim_fleet_demo}
 hosts=(demo-h1 demo-h2 demo-h3 demo-h4 demo-h5 demo-h6 demo-h7 demo-h8)
-racks=(r1 r2 r1 r2 r1 r2 r1 r2)
+racks=(r1 r2 r2 r1 r1 r2 r1 r2)
 memory=(2048 2048 4096 4096 1024 1024 1024 1024)
 
 if [ "${1:-}" = --destroy ]; then
