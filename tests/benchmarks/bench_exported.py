@@ -41,7 +41,8 @@ PLAYBOOK = """
         value: {value}
 """
 BASELINE_VALUE = '"{{ [inventory_hostname, \'10.0.0.1\'] }}"'
-LOOKUP_VALUE = '"{{ query(\'podim.fleet.exported\', \'dns_server\', hosts=\'dns_servers\', query=\'[].data.address\') }}"'
+LOOKUP_VALUE = ('"{{ query(\'podim.fleet.exported\', \'dns_server\', hosts=\'dns_servers\', '
+                "query='[].data.address') }}\"")
 
 
 RULES = """
@@ -85,7 +86,8 @@ def bench_lookup(hosts: int, runs: int, forks: int, with_rules: bool) -> dict:
             store.apply('default', name, [{'type': 'dns_server', 'data': {'address': f'10.0.0.{i + 1}'}}])
         close_all()
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, PODIM_FLEET_STORE=url,
-                   ANSIBLE_INVENTORY_ENABLED='ansible.builtin.yaml,podim.fleet.rules', ANSIBLE_FORKS=str(forks), ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
+                   ANSIBLE_INVENTORY_ENABLED='ansible.builtin.yaml,podim.fleet.rules', ANSIBLE_FORKS=str(forks),
+                   ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
         samples: dict[str, list[tuple[float, float]]] = {'set_fact': [], 'lookup': []}
         run_playbook(work, BASELINE_VALUE, env, sources)  # warm caches (bytecode, page cache)
         for _run in range(runs):

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=common.sh
 . "$here/common.sh"
 
-[ $# -gt 0 ] || die "usage: $th_prog NAME=IP [NAME=IP ...]"
+[ $# -gt 0 ] || die "usage: $(basename "$0") NAME=IP [NAME=IP ...]"
 require_root
 require_cmds podman iptables flock apt-cacher-ng
 ACNG=$(command -v apt-cacher-ng)

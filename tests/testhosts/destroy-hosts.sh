@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=common.sh
 . "$here/common.sh"
 
-[ $# -gt 0 ] || die "usage: $th_prog NAME [NAME ...] | --all"
+[ $# -gt 0 ] || die "usage: $(basename "$0") NAME [NAME ...] | --all"
 require_root
 require_cmds podman iptables flock
 

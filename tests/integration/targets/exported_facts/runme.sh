@@ -66,9 +66,10 @@ concurrent sqlite
 
 if [ -n "${PODIM_FLEET_TEST_PG_URL:-}" ]; then
     export PODIM_FLEET_STORE="$PODIM_FLEET_TEST_PG_URL"
-    export PODIM_FLEET_NAMESPACE="it-$$-$(date +%s)"
+    run_id="$$-$(date +%s)"
+    export PODIM_FLEET_NAMESPACE="it-$run_id"
     exchange postgresql
-    export PODIM_FLEET_NAMESPACE="it-concurrent-$$-$(date +%s)"
+    export PODIM_FLEET_NAMESPACE="it-concurrent-$run_id"
     concurrent postgresql
 else
     fail "PODIM_FLEET_TEST_PG_URL is not set: start scripts/pg-test-server.sh (make test does)"
