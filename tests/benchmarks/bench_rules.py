@@ -292,7 +292,11 @@ def main() -> None:
     parser.add_argument('--constructed-runs', type=int, default=3)
     parser.add_argument('--markdown', action='store_true', help='print the markdown table too')
     parser.add_argument('--write-docs', action='store_true', help='write the table into docs/benchmarks.md')
+    parser.add_argument('--quick', action='store_true', default=bool(os.environ.get('PODIM_FLEET_BENCH_QUICK')),
+                        help='tiny sizes, one run: proves the benchmark works (the test command uses it)')
     args = parser.parse_args()
+    if args.quick:
+        args.hosts, args.runs, args.constructed_runs, args.write_docs = [300], 1, 1, False
     results = []
     for n in args.hosts:
         result = bench(n, args.runs, n <= args.constructed_max_hosts, args.constructed_runs)
