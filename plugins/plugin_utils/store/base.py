@@ -147,7 +147,14 @@ class Store:
     def _sql(self, text: str) -> str:
         return text.replace('?', self.placeholder) if self.placeholder != '?' else text
 
-    def _migrate(self, cur: t.Any, current: int, ts_type: str) -> None:
+    def _migrate(self, cur: t.Any, ts_type: str) -> None:
+        """Bring the schema to SCHEMA_VERSION, inside the caller's write transaction."""
+        cur.execute('CREATE TABLE IF NOT EXISTS podim_schema (version INTEGER NOT NULL)')
+        cur.execute('SELECT version FROM podim_schema')
+        row = cur.fetchone()
+        if row is None:
+            cur.execute('INSERT INTO podim_schema (version) VALUES (0)')
+        current = 0 if row is None else row[0]
         if current > SCHEMA_VERSION:
             raise StoreError(f'store {self.url} has schema version {current}, newer than this podim.fleet '
                              f'({SCHEMA_VERSION}): upgrade the collection, do not write with an older one')

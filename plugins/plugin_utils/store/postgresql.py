@@ -62,15 +62,7 @@ class PostgreSQLStore(Store):
                     return
         # several controllers may create the schema at once: serialize them
         with self._transaction(lock='podim_schema') as cur:
-            cur.execute('CREATE TABLE IF NOT EXISTS podim_schema (version INTEGER NOT NULL)')
-            cur.execute('SELECT version FROM podim_schema')
-            row = cur.fetchone()
-            if row is None:
-                cur.execute('INSERT INTO podim_schema (version) VALUES (0)')
-                current = 0
-            else:
-                current = row[0]
-            self._migrate(cur, current, 'DOUBLE PRECISION')
+            self._migrate(cur, 'DOUBLE PRECISION')
 
     @contextlib.contextmanager
     def _transaction(self, lock: str | None = None) -> t.Iterator[t.Any]:

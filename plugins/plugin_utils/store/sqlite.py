@@ -63,15 +63,7 @@ class SQLiteStore(Store):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f'store {self.url}: {self.path} is not a usable SQLite database: {exc}') from None
         with self._transaction() as cur:
-            cur.execute('CREATE TABLE IF NOT EXISTS podim_schema (version INTEGER NOT NULL)')
-            cur.execute('SELECT version FROM podim_schema')
-            row = cur.fetchone()
-            if row is None:
-                cur.execute('INSERT INTO podim_schema (version) VALUES (0)')
-                current = 0
-            else:
-                current = row[0]
-            self._migrate(cur, current, 'REAL')
+            self._migrate(cur, 'REAL')
 
     def _require(self) -> sqlite3.Connection:
         if self._conn is None:
