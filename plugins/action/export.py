@@ -14,6 +14,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils import settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.exports import (
     ExportError, check_policy, exporter_metadata, normalize_data,
 )
+from ansible_collections.podim.fleet.plugins.plugin_utils.identity import IdentityError, inventory_identity
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
 
 ARGUMENT_SPEC = {
@@ -46,8 +47,10 @@ class ActionModule(ActionBase):
         _dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = task_vars.get('inventory_hostname')
         try:
-            result.update(self._export(args, host, task_vars.get('group_names', [])))
-        except (ExportError, StoreError, settings.SettingError) as exc:
+            # identity and groups from the inventory: variables can be set by any play
+            host, group_names = inventory_identity(task_vars)
+            result.update(self._export(args, host, group_names))
+        except (ExportError, IdentityError, StoreError, settings.SettingError) as exc:
             raise AnsibleActionFail(f'podim.fleet.export ({host}): {exc}') from None
         return result
 

@@ -105,9 +105,13 @@ _list:
       type: float
 """
 
+import math
+
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.options import OptionError, check_direct_options
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
 
@@ -116,7 +120,13 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         variables = variables or {}
-        self.set_options(var_options=variables, direct=kwargs)
+        try:
+            # Ansible drops unknown keyword arguments silently: min_result=1 would disable the guard
+            check_direct_options(C.config.get_configuration_definitions('lookup', self._load_name), kwargs)
+            self.set_options(var_options=variables, direct=kwargs)
+            self._check_values()
+        except OptionError as exc:
+            raise AnsibleLookupError(f'podim.fleet.exported: {exc}') from None
         try:
             records = self._collect(terms, variables)
         except (StoreError, PatternError) as exc:
@@ -132,6 +142,16 @@ class LookupModule(LookupBase):
         if found is None:
             return []
         return found if isinstance(found, list) else [found]
+
+    def _check_values(self):
+        max_age = self.get_option('max_age')
+        if max_age is not None and not (math.isfinite(max_age) and max_age > 0):
+            raise OptionError(f'option max_age: {max_age!r} is not a positive number of seconds')
+        if self.get_option('min_results') < 0:
+            raise OptionError(f'option min_results: {self.get_option("min_results")!r} is negative')
+        tags = self.get_option('tags')
+        if not all(isinstance(tag, str) and tag for tag in tags):
+            raise OptionError(f'option tags: {tags!r} is not a list of non-empty strings')
 
     def _collect(self, terms, variables):
         types = [str(term) for term in terms]

@@ -114,3 +114,89 @@ def test_purge_removes_hosts_that_left(run_playbook, local_inventory, sqlite_url
     assert open_store(sqlite_url).hosts('default') == ['ns1', 'web1']
     again = run_playbook(purge, local_inventory(smaller, {'dns_servers': ['ns1'], 'web': ['web1']}), env)
     assert not again.results['ns1']['purge']['changed']
+
+
+# -- impersonation: identity and groups come from the inventory, never from variables ----------------------------
+
+POLICY_CFG = '[podim_fleet]\nexport_policy = {"dns_server": ["dns_servers"]}\n'
+
+
+def _attack(play_extra: str = '', task_extra: str = '', pre_tasks: str = '') -> str:
+    return f"""
+- hosts: web1
+  gather_facts: false
+{play_extra}
+  tasks:
+{pre_tasks}
+    - name: export
+      podim.fleet.export:
+        type: dns_server
+        data: {{address: 203.0.113.66}}
+{task_extra}
+"""
+
+
+IMPERSONATIONS = {
+    'task vars name ns1': _attack(task_extra='      vars: {inventory_hostname: ns1, group_names: [dns_servers]}'),
+    'play vars name ns1': _attack(play_extra='  vars: {inventory_hostname: ns1}'),
+    'set_fact name ns1': _attack(pre_tasks='    - name: pose\n      ansible.builtin.set_fact:\n'
+                                           '        inventory_hostname: ns1\n'),
+}
+
+POLICY_BYPASSES = {
+    'task vars group_names': _attack(task_extra='      vars: {group_names: [dns_servers]}'),
+    'play vars group_names': _attack(play_extra='  vars: {group_names: [dns_servers]}'),
+    'set_fact group_names': _attack(pre_tasks='    - name: pose\n      ansible.builtin.set_fact:\n'
+                                              '        group_names: [dns_servers]\n'),
+    'task vars groups': _attack(task_extra='      vars: {groups: {dns_servers: [web1], all: [web1]}}'),
+    'play vars groups': _attack(play_extra='  vars: {groups: {dns_servers: [web1]}}'),
+}
+
+
+def _dns_records(url):
+    return [(r.host, r.data['address']) for r in open_store(url).query('default', ['dns_server'])]
+
+
+def test_impersonation_by_variables_is_refused_and_writes_nothing(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    assert run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env).rc == 0
+    before = _dns_records(sqlite_url)
+    for name, playbook in IMPERSONATIONS.items():
+        run = run_playbook(playbook, local_inventory(HOSTS, GROUPS), env)
+        assert run.rc != 0, (name, run.out)
+        message = run.results['web1']['export']['msg']
+        assert "inventory host 'web1'" in message and 'Nothing was written' in message, (name, message)
+        assert _dns_records(sqlite_url) == before, name
+    for extra in (['-e', 'inventory_hostname=ns1'], ['-e', '{"group_names": ["dns_servers"]}']):
+        run = run_playbook(_attack(), local_inventory(HOSTS, GROUPS), env, args=extra, cfg=POLICY_CFG)
+        assert run.rc != 0, (extra, run.out)
+        assert _dns_records(sqlite_url) == before, extra
+
+
+def test_policy_bypass_by_group_variables_is_refused(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    for name, playbook in POLICY_BYPASSES.items():
+        run = run_playbook(playbook, local_inventory(HOSTS, GROUPS), env, cfg=POLICY_CFG)
+        assert run.rc != 0, (name, run.out)
+        message = run.results['web1']['export']['msg']
+        assert 'does not allow host web1' in message and 'web1 is in web' in message, (name, message)
+    assert _dns_records(sqlite_url) == []
+
+
+def test_real_member_exports_despite_misleading_variables(run_playbook, local_inventory, sqlite_url):
+    # the check reads the inventory in both directions: a variable cannot take a right away either
+    playbook = _attack(task_extra='      vars: {group_names: [web]}').replace('hosts: web1', 'hosts: ns1')
+    run = run_playbook(playbook, local_inventory(HOSTS, GROUPS), {'PODIM_FLEET_STORE': sqlite_url}, cfg=POLICY_CFG)
+    assert run.rc == 0, run.out
+    assert _dns_records(sqlite_url) == [('ns1', '203.0.113.66')]
+
+
+def test_purge_keep_list_cannot_be_shrunk_by_variables(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    purge = ('- hosts: all\n  gather_facts: false\n  vars: {groups: {all: [ns1]}}\n  tasks:\n    - name: purge\n'
+             '      podim.fleet.purge:\n')
+    run = run_playbook(purge, local_inventory(HOSTS, GROUPS), env, args=['-e', '{"groups": {"all": ["ns1"]}}'])
+    assert run.rc == 0, run.out
+    assert run.results['ns1']['purge']['removed'] == []
+    assert open_store(sqlite_url).hosts('default') == ['ns1', 'ns2', 'web1']

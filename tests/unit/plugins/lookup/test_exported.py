@@ -108,3 +108,25 @@ def test_errors_never_an_empty_list(run_playbook, local_inventory, sqlite_url, t
         message = run.results['ns1']['collect']['msg']
         assert expected in message and 'podim.fleet.exported' in message, (expr, message)
     assert not (tmp_path / 'missing.sqlite').exists()
+
+
+def test_options_are_validated(run_playbook, local_inventory, sqlite_url):
+    seed(sqlite_url)
+    cases = {
+        "query('podim.fleet.exported', 'dns_server', min_result=1)": "unknown option 'min_result' (did you mean "
+                                                                     "min_results?)",
+        "query('podim.fleet.exported', 'dns_server', colour='red')": "unknown option 'colour'",
+        "query('podim.fleet.exported', 'dns_server', max_age=-5)": 'option max_age: -5',
+        "query('podim.fleet.exported', 'dns_server', max_age=0)": 'option max_age: 0',
+        "query('podim.fleet.exported', 'dns_server', max_age='soon')": "option max_age: 'soon' is not a number",
+        "query('podim.fleet.exported', 'dns_server', exclude_self='maybe')": "'maybe' is not a boolean",
+        "query('podim.fleet.exported', 'dns_server', min_results='lots')": "'lots' is not an integer",
+        "query('podim.fleet.exported', 'dns_server', min_results=-1)": 'option min_results: -1 is negative',
+        "query('podim.fleet.exported', 'dns_server', min_results=1.5)": 'option min_results: 1.5 is not an integer',
+        "query('podim.fleet.exported', 'dns_server', query=['x'])": "option query: ['x'] is not a string",
+    }
+    for expr, expected in cases.items():
+        run = run_playbook(collect(expr), local_inventory(HOSTS, GROUPS), {'PODIM_FLEET_STORE': sqlite_url})
+        assert run.rc != 0, expr
+        message = run.results['ns1']['collect']['msg']
+        assert expected in message and 'podim.fleet.exported' in message, (expr, message)

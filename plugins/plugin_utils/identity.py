@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, podim.fleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who the host running a task really is, according to the inventory Ansible loaded.
+
+`inventory_hostname` and `group_names` reach an action plugin as ordinary
+variables: task, play and role vars, `set_fact`, `include_vars` and extra
+vars all override them. An export signed with them could impersonate any
+host. So the name comes from the host object the worker process was forked
+for (`ansible.executor.process.worker.current_worker`, set by ansible-core
+2.19 and 2.21 before any task code runs; ansible-core offers no public
+accessor), and the groups from the `groups` magic variable, which Ansible
+merges after every other variable source.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class IdentityError(ValueError):
+    """The task's host cannot be established from the inventory; nothing may be written for it."""
+
+
+def _worker_host() -> t.Any:
+    try:
+        from ansible.executor.process import worker
+    except ImportError:  # pragma: no cover - every supported ansible-core has it
+        return None
+    current = getattr(worker, 'current_worker', None)
+    return getattr(current, '_host', None)
+
+
+def inventory_identity(task_vars: t.Mapping[str, t.Any]) -> tuple[str, list[str]]:
+    """(inventory name, sorted group names without 'all') of the host this task runs for."""
+    host = _worker_host()
+    name = host.get_name() if host is not None else None
+    if not isinstance(name, str) or not name:
+        raise IdentityError('cannot tell which inventory host this task runs for (no ansible-playbook worker '
+                            'process); run it from ansible-playbook or ansible')
+    claimed = task_vars.get('inventory_hostname')
+    if claimed is not None and str(claimed) != name:
+        raise IdentityError(f'the variable inventory_hostname says {str(claimed)!r} but this task runs for '
+                            f'inventory host {name!r}: a host is identified by the inventory, never by variables; '
+                            'remove the inventory_hostname override. Nothing was written.')
+    groups = task_vars.get('groups')
+    if not isinstance(groups, t.Mapping):
+        raise IdentityError(f'host {name}: the magic variable groups is not available, so its group membership '
+                            'cannot be checked')
+    member_of = sorted(group for group, members in groups.items()
+                       if group != 'all' and members is not None and name in members)
+    return name, member_of
