@@ -63,6 +63,8 @@ options:
         description:
           - The candidates, as an Ansible host pattern over the inventory so far, including the groups made by
             earlier rules (unions C(a:b), intersections C(a:&b), exclusions C(a:!b), globs, C(~regex), subscripts).
+          - A term that names (or whose glob or regex matches) the group of a later rule, or the rule's own group, is
+            an error naming both rules and the group.
         type: raw
         default: all
       when:
@@ -72,6 +74,10 @@ options:
           - Compiled once, not parsed again per host. Ansible's filters and tests are available; C(lookup) is not.
           - An undefined variable is an error naming the rule, the host and the variable; use the C(default) filter
             or C(x is defined and ...) for hosts that may lack it.
+          - Evaluated in an immutable Jinja2 sandbox with the rules of Ansible's templating; a private or internal
+            attribute (C(__class__), C(_x), C(mro) ...) or a method that changes a list or dict is an error naming
+            the file, the rule and the field.
+          - Reading C(groups['x']) or C('x' in group_names) for the group of a later rule is an error.
         type: raw
       count:
         description:
@@ -94,6 +100,9 @@ options:
       vars:
         description:
           - Variables set on the hosts the rule chose.
+          - Names must be valid variable names, not start with C(podim_fleet_), and not be one of Ansible's magic or
+            reserved variables (C(inventory_hostname), C(group_names), C(groups), C(hostvars), C(omit), play keywords
+            ...).
         type: dict
   available:
     description:
@@ -108,10 +117,10 @@ options:
     type: dict
     suboptions:
       port:
-        description: The TCP port. Default the host's C(ansible_port), else 22.
+        description: The TCP port (1 to 65535). Default the host's C(ansible_port), else 22.
         type: int
       timeout:
-        description: Seconds to wait for each connection.
+        description: Seconds to wait for each connection, above 0 and at most 60.
         type: float
         default: 1.0
   on_unmet:
@@ -125,6 +134,7 @@ options:
     description:
       - Record the decision in the store. With C(false) the rules are evaluated against the remembered decision
         without recording anything, for previews; the change lines are still printed.
+      - A value that is not a boolean (such as C(maybe)), here or in the environment variable, is an error.
     type: bool
     default: true
     env:
@@ -135,6 +145,11 @@ notes:
     earlier rules. Variables from C(group_vars/) and C(host_vars/) directories and facts are not loaded at this stage.
   - The members of a group are listed kept members first, in the order they were chosen, so C(dns_servers[0])
     stays the same host while it lives.
+  - Unknown options, unknown keys of a rule, of O(probe), O(rules[].count) and O(keyed_groups), and values of the
+    wrong type or range are errors naming the file, the rule and the field.
+  - O(compose), O(groups) and O(keyed_groups) are rendered by Ansible's templar after the same sandbox check; there
+    C(lookup)/C(query), computed callables and non-constant format strings are refused, O(compose) must not set
+    reserved variables, and O(groups)/O(keyed_groups) must not add hosts to a rule's group.
 seealso:
   - plugin: podim.fleet.exported
     plugin_type: lookup
@@ -153,7 +168,7 @@ plugin: podim.fleet.rules
 rules:
   - name: dns
     group: dns_servers
-    hosts: "linux:!db_servers"
+    hosts: linux  # not "linux:!db_servers": db_servers is filled by a later rule, an error
     when: "memory_mb | int >= 1024"
     count: 2
     spread_by: rack
@@ -191,18 +206,27 @@ from ansible.inventory.helpers import get_group_vars
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.plugins.loader import filter_loader, test_loader
 from ansible.utils.vars import combine_vars
+from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import ExpressionCompiler
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.engine import Result, evaluate
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import RulesError, UnmetError
-from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import RulesSpec, check_top_level, parse_spec
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import (
+    RESERVED_VARS, RulesSpec, check_constructed, check_top_level, parse_bool, parse_spec,
+)
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.view import InventoryView
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import (
     DEFAULT_NAMESPACE, DEFAULT_STORE_URL, StoreError, open_store, sqlite_path,
 )
 
 FILE_SUFFIXES = ('.rules.yml', '.rules.yaml')
+REMEMBER_ENV = 'PODIM_FLEET_RULES_REMEMBER'
+
+
+def _reserved_vars() -> frozenset[str]:
+    """Names a rule's vars or compose must not set: the engine's list, Ansible's reserved and magic variables."""
+    return RESERVED_VARS | frozenset(C.INTERNAL_STATIC_VARS) | frozenset(get_reserved_names())
 
 
 def _resolver(loader: t.Any) -> t.Callable[[str], t.Callable[..., t.Any] | None]:
@@ -240,9 +264,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         gc.disable()
         try:
             check_top_level(path, config, self._options)
+            # Ansible turns any string it does not know into false: `remember: maybe` would be a silent preview
+            if config.get('remember') is not None:
+                parse_bool(path, 'remember', config['remember'])
+            if os.environ.get(REMEMBER_ENV) is not None:
+                parse_bool(path, 'remember', os.environ[REMEMBER_ENV], source=f'the environment variable {REMEMBER_ENV}')
+            reserved = _reserved_vars()
+            # every expression compiles in the sandbox (conditions.py); unsafe ones fail here, before anything runs
             compiler = ExpressionCompiler(filters=_resolver(filter_loader), tests=_resolver(test_loader))
             spec = parse_spec(path, self.get_option('rules'), available=self.get_option('available'),
-                              probe=self.get_option('probe'), on_unmet=self.get_option('on_unmet'), compiler=compiler)
+                              probe=self.get_option('probe'), on_unmet=self.get_option('on_unmet'), compiler=compiler,
+                              reserved=reserved)
+            check_constructed(path, config, {rule.group for rule in spec.rules}, reserved)
             self._check_groups(spec)
             remember = self.get_option('remember')
             result = self._decide(spec, remember)
@@ -261,7 +294,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         self.display.vv(f'{prefix}: {path}: {len(spec.rules)} rules over {len(self.inventory.hosts)} hosts '
                         f'in {time.perf_counter() - started:.3f} s, cpu {time.process_time() - cpu_started:.3f} s '
                         f'({stats})')
-        self._construct()
+        self._construct(result)
         # this runs in ansible-playbook's main process: load the per-host plugins
         # here once instead of in every forked worker (see plugin_utils/preload.py)
         preload()
@@ -340,8 +373,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 # Host.set_variable, not the proxy's: the proxy would walk and tag our plain data for nothing
                 obj.set_variable(name, value)
 
-    def _construct(self) -> None:
-        """compose / groups / keyed_groups, as constructed does, when any is set."""
+    def _construct(self, result: Result) -> None:
+        """compose / groups / keyed_groups, as constructed does, when any is set.
+
+        Ansible's templar renders them (its sandbox; check_constructed refused
+        what it lets through). A keyed group must not add hosts to a rule's group.
+        """
         compose = self.get_option('compose')
         groups = self.get_option('groups')
         keyed = self.get_option('keyed_groups')
@@ -358,3 +395,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise
         except Exception as exc:
             raise AnsibleParserError(f'{self._path}: compose/groups/keyed_groups failed: {exc}') from exc
+        for group, members in result.groups.items():
+            added = sorted({host.name for host in self.inventory.groups[group].get_hosts()} - set(members))
+            if added:
+                raise AnsibleParserError(f"{self._path}: field 'keyed_groups': added {', '.join(added)} to group "
+                                         f'{group!r}, which a rule fills; choose a prefix that cannot produce it')

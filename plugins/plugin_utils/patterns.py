@@ -47,6 +47,31 @@ def split_pattern(pattern: str) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
+def term_refers_to(term: str, group: str) -> bool:
+    """Whether a pattern term (without its ! or &) would include the group of that name, were it there.
+
+    As HostPatterns.select reads terms: a name, a subscript of one
+    (`web[0]`), a glob, or a `~regex`; `all` and `*` mean every host, not
+    groups.
+    """
+    term = term.strip()
+    match = _SUBSCRIPT.match(term)
+    if match and not term.startswith('~'):
+        return term_refers_to(match.group(1), group)
+    if term in ('all', '*'):
+        return False
+    if term == group:
+        return True
+    if term.startswith('~'):
+        try:
+            return re.match(term[1:], group) is not None
+        except re.error:
+            return False
+    if any(c in term for c in '*?['):
+        return fnmatch.fnmatch(group, term)
+    return False
+
+
 class HostPatterns:
     """Pattern evaluation over one inventory snapshot (reusable, cached)."""
 

@@ -36,7 +36,7 @@ class EvalError(RulesError):
         self.field = field
         self.host = host
         self.detail = message
-        super().__init__(f'{path}: rule {rule!r}: {field} failed for host {host}: {message}')
+        super().__init__(f'{path}: rule {rule!r}: field {field!r}: failed for host {host}: {message}')
 
 
 class UnmetError(RulesError):

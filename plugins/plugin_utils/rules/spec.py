@@ -10,23 +10,43 @@ none) and the field, so a typo is fixed without reading the code.
 from __future__ import annotations
 
 import difflib
+import keyword
 import re
 import typing as t
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import PatternError, split_pattern
+from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import PatternError, split_pattern, term_refers_to
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import (
-    Expression, ExpressionCompiler, ExpressionError,
+    Expression, ExpressionCompiler, ExpressionError, check_template,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
 
 RULE_KEYS = ('name', 'group', 'hosts', 'when', 'count', 'spread_by', 'per', 'vars')
 TOP_KEYS = ('plugin', 'rules', 'available', 'probe', 'on_unmet', 'remember')
 PROBE_KEYS = ('port', 'timeout')
+KEYED_GROUP_KEYS = ('key', 'prefix', 'separator', 'parent_group', 'default_value', 'trailing_separator')
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$')
-GROUP_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
-VAR_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+GROUP_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,99}$')  # Ansible's valid group names, at most 100 characters
+VAR_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,99}$')
 RESERVED_GROUPS = ('all', 'ungrouped')
 MAX_PROBE_TIMEOUT_S = 60.0
+MAX_COUNT = 100_000  # hosts per rule (or per `per` value): a larger number is a typo
+# Variables a rule's vars (or compose) must not set: the plugin's own, and Ansible's magic variables.
+# The plugin adds ansible.vars.reserved's names and ansible.constants.INTERNAL_STATIC_VARS.
+RESERVED_VAR_PREFIX = 'podim_fleet_'
+RESERVED_VARS = frozenset({
+    'ansible_check_mode', 'ansible_collection_name', 'ansible_config_file', 'ansible_delegated_vars',
+    'ansible_dependent_role_names', 'ansible_diff_mode', 'ansible_facts', 'ansible_forks', 'ansible_index_var',
+    'ansible_inventory_sources', 'ansible_limit', 'ansible_local', 'ansible_loop', 'ansible_loop_var',
+    'ansible_parent_role_names', 'ansible_parent_role_paths', 'ansible_play_batch', 'ansible_play_hosts',
+    'ansible_play_hosts_all', 'ansible_play_name', 'ansible_play_role_names', 'ansible_playbook_python',
+    'ansible_role_name', 'ansible_role_names', 'ansible_run_tags', 'ansible_search_path', 'ansible_skip_tags',
+    'ansible_verbosity', 'ansible_version', 'environment', 'group_names', 'groups', 'hostvars', 'inventory_dir',
+    'inventory_file', 'inventory_hostname', 'inventory_hostname_short', 'omit', 'play_hosts', 'playbook_dir',
+    'role_name', 'role_names', 'role_path', 'role_uuid', 'vars',
+})
+# Ansible's boolean spellings (ansible.module_utils.parsing.convert_bool); anything else is an error, not false.
+BOOLEANS_TRUE = frozenset({'y', 'yes', 'on', '1', 'true', 't'})
+BOOLEANS_FALSE = frozenset({'n', 'no', 'off', '0', 'false', 'f'})
 
 
 class Count(t.NamedTuple):
@@ -60,6 +80,36 @@ class Rule(t.NamedTuple):
         for expr in (self.when, self.spread_by, self.per):
             if expr is not None:
                 yield expr
+
+
+def parse_bool(path: str, field: str, value: t.Any, source: str = '') -> bool:
+    """A boolean option: true/false, or one of Ansible's boolean strings; `maybe` is an error, not false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in BOOLEANS_TRUE:
+            return True
+        if text in BOOLEANS_FALSE:
+            return False
+    where = f' (from {source})' if source else ''
+    raise SpecError(path, None, field, f'must be a boolean (true/false, yes/no, on/off, 1/0), got {value!r}{where}')
+
+
+def check_var_name(path: str, label: str | None, field: str, name: t.Any,
+                   reserved: t.Collection[str] = RESERVED_VARS) -> None:
+    """A variable the rules file sets on hosts: an identifier, not the plugin's nor one of Ansible's magic ones."""
+    if not isinstance(name, str) or not VAR_RE.match(name) or keyword.iskeyword(name):
+        raise SpecError(path, label, field, f'{name!r} is not a valid variable name (letters, digits and _, '
+                                            'not starting with a digit, at most 100 characters)')
+    if name.startswith(RESERVED_VAR_PREFIX):
+        raise SpecError(path, label, field, f'variable {name!r} is reserved: names starting with '
+                                            f'{RESERVED_VAR_PREFIX} belong to the plugin')
+    if name in reserved or name in RESERVED_VARS:
+        raise SpecError(path, label, field, f'variable {name!r} is reserved by Ansible (a magic or reserved '
+                                            'variable name); choose another name')
 
 
 class Probe(t.NamedTuple):
@@ -129,10 +179,14 @@ def parse_count(path: str, label: str, value: t.Any) -> Count:
             raise bad(f'max must be 1 or more, got {high}')
         if high is not None and low > high:
             raise bad(f'min ({low}) is greater than max ({high})')
+        if max(low, high or 0) > MAX_COUNT:
+            raise bad(f'min and max must be at most {MAX_COUNT}, got {value!r}')
         return Count(low, high)
     number = integer('count', value)
     if number < 1:
         raise bad(f'count must be 1 or more, got {number} (write {{min: 0, max: N}} for an optional group)')
+    if number > MAX_COUNT:
+        raise bad(f'count must be at most {MAX_COUNT}, got {number}')
     return Count(number, number)
 
 
@@ -193,14 +247,13 @@ def compile_key(compiler: ExpressionCompiler, path: str, label: str, field: str,
         raise SpecError(path, label, field, str(exc)) from None
 
 
-def parse_vars(path: str, label: str, value: t.Any) -> dict[str, t.Any]:
+def parse_vars(path: str, label: str, value: t.Any, reserved: t.Collection[str] = RESERVED_VARS) -> dict[str, t.Any]:
     if value is None:
         return {}
     if not isinstance(value, t.Mapping):
         raise SpecError(path, label, 'vars', f'must be a mapping of variable names to values, got {value!r}')
     for key in value:
-        if not isinstance(key, str) or not VAR_RE.match(key):
-            raise SpecError(path, label, 'vars', f'{key!r} is not a valid variable name')
+        check_var_name(path, label, 'vars', key, reserved)
     return dict(value)
 
 
@@ -224,7 +277,8 @@ def parse_probe(path: str, value: t.Any) -> Probe | None:
     return Probe(None if port is None else int(port), float(timeout))
 
 
-def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any) -> Rule:
+def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any,
+               reserved: t.Collection[str] = RESERVED_VARS) -> Rule:
     position = f'rules[{index}]'
     if not isinstance(item, t.Mapping):
         raise SpecError(path, position, None, f'each rule must be a mapping with name, group, count ..., got {item!r}')
@@ -242,9 +296,9 @@ def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any)
     group = item.get('group')
     if group is None:
         raise SpecError(path, label, 'group', 'is required: the group the rule fills')
-    if not isinstance(group, str) or not GROUP_RE.match(group):
+    if not isinstance(group, str) or not GROUP_RE.match(group) or keyword.iskeyword(group):
         raise SpecError(path, label, 'group', f'{group!r} is not a valid group name (letters, digits and _, '
-                                              'not starting with a digit)')
+                                              'not starting with a digit, at most 100 characters)')
     if group in RESERVED_GROUPS:
         raise SpecError(path, label, 'group', f'{group!r} is reserved by Ansible; choose another group name')
     return Rule(
@@ -256,12 +310,12 @@ def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any)
         count=parse_count(path, label, item.get('count')),
         spread_by=compile_key(compiler, path, label, 'spread_by', item.get('spread_by')),
         per=compile_key(compiler, path, label, 'per', item.get('per')),
-        vars=parse_vars(path, label, item.get('vars')),
+        vars=parse_vars(path, label, item.get('vars'), reserved),
     )
 
 
 def parse_spec(path: str, rules: t.Any, available: t.Any = None, probe: t.Any = None, on_unmet: t.Any = 'error',
-               compiler: ExpressionCompiler | None = None) -> RulesSpec:
+               compiler: ExpressionCompiler | None = None, reserved: t.Collection[str] = RESERVED_VARS) -> RulesSpec:
     """Validate the options of one rules file and compile its expressions."""
     compiler = compiler or ExpressionCompiler()
     if not isinstance(rules, (list, tuple)) or not rules:
@@ -270,7 +324,7 @@ def parse_spec(path: str, rules: t.Any, available: t.Any = None, probe: t.Any = 
     names: dict[str, Rule] = {}
     groups: dict[str, Rule] = {}
     for index, item in enumerate(rules):
-        rule = parse_rule(compiler, path, index, item)
+        rule = parse_rule(compiler, path, index, item, reserved)
         if rule.name in names:
             raise SpecError(path, f'rules[{index}]', 'name',
                             f'{rule.name!r} is already the name of rules[{names[rule.name].index}]: names must be unique')
@@ -280,12 +334,104 @@ def parse_spec(path: str, rules: t.Any, available: t.Any = None, probe: t.Any = 
                                                        'each group has one rule (use min/max or per instead)')
         names[rule.name] = groups[rule.group] = rule
         parsed.append(rule)
-    if on_unmet not in ('error', 'warn'):
+    if not isinstance(on_unmet, str) or on_unmet not in ('error', 'warn'):
         raise SpecError(path, None, 'on_unmet', f'must be error or warn, got {on_unmet!r}')
-    return RulesSpec(
+    spec = RulesSpec(
         path=path,
         rules=parsed,
         available=compile_condition(compiler, path, None, 'available', available),
         probe=parse_probe(path, probe),
         on_unmet=_as_str(on_unmet),
     )
+    check_order(spec)
+    return spec
+
+
+def check_order(spec: RulesSpec) -> None:
+    """A rule sees the groups of earlier rules only: referring to the group of a later one (or its own) is an error.
+
+    Evaluated in order, such a rule would see that group empty (or as the
+    base inventory has it) and overlap silently with the rule that fills it.
+    Host patterns are checked term by term (names, globs, ~regex, with
+    :!, :& and subscripts); expressions by the groups they visibly read
+    (groups['x'], groups.x, 'x' in group_names).
+    """
+    filled_by = {rule.group: rule for rule in spec.rules}
+    for rule in spec.rules:
+        later = spec.rules[rule.index + 1:]
+        for part in split_pattern(rule.hosts):
+            term = part.lstrip('!&').strip()
+            if term == rule.group:  # a glob over host names (web*) may match the rule's own, still empty, group
+                raise SpecError(spec.path, rule.label, 'hosts', _order_message(rule, rule, f'the term {term!r}'))
+            for other in later:
+                if term_refers_to(term, other.group):
+                    raise SpecError(spec.path, rule.label, 'hosts', _order_message(rule, other, f'the term {term!r}'))
+        for field, expr in (('when', rule.when), ('spread_by', rule.spread_by), ('per', rule.per)):
+            for group in sorted(expr.groups) if expr is not None else ():
+                other = filled_by.get(group)
+                if other is not None and other.index >= rule.index:
+                    raise SpecError(spec.path, rule.label, field, _order_message(rule, other, 'the expression'))
+    if spec.available is not None:
+        for group in sorted(spec.available.groups):
+            other = filled_by.get(group)
+            if other is not None:
+                raise SpecError(spec.path, None, 'available',
+                                f'reads group {group!r}, which rule {other.name!r} fills: available is evaluated once '
+                                'per host for all rules, before their groups are complete')
+
+
+def _order_message(rule: Rule, other: Rule, what: str) -> str:
+    if other is rule:
+        return f'{what} refers to group {other.group!r}, which this rule fills itself'
+    return (f'{what} refers to group {other.group!r}, which the later rule {other.name!r} fills: a rule sees only the '
+            f'groups of earlier rules (and of the inventory); move rule {other.name!r} before rule {rule.name!r}')
+
+
+def check_constructed(path: str, config: t.Mapping[str, t.Any], rule_groups: t.Collection[str],
+                      reserved: t.Collection[str] = RESERVED_VARS) -> None:
+    """compose / groups / keyed_groups: Ansible renders them, after the rules; check what Ansible does not.
+
+    Each template must pass the sandbox check (conditions.check_template);
+    compose must not set reserved variables, groups must not add hosts to a
+    rule's group, keyed_groups entries have known keys only, booleans are
+    booleans.
+    """
+    def template(field: str, where: str, value: t.Any) -> None:
+        if isinstance(value, str):
+            try:
+                check_template(_as_str(value))
+            except ExpressionError as exc:
+                raise SpecError(path, None, field, f'{where}: {exc}') from None
+
+    compose = config.get('compose')
+    if isinstance(compose, t.Mapping):
+        for name, value in compose.items():
+            check_var_name(path, None, 'compose', name, reserved)
+            template('compose', f'variable {name!r}', value)
+    groups = config.get('groups')
+    if isinstance(groups, t.Mapping):
+        for name, value in groups.items():
+            if not isinstance(name, str) or not GROUP_RE.match(name):
+                raise SpecError(path, None, 'groups', f'{name!r} is not a valid group name')
+            if name in rule_groups:
+                raise SpecError(path, None, 'groups', f'group {name!r} is filled by a rule: groups must not add '
+                                                      'hosts to it')
+            template('groups', f'group {name!r}', value)
+    keyed = config.get('keyed_groups')
+    if isinstance(keyed, (list, tuple)):
+        for index, entry in enumerate(keyed):
+            where = f'keyed_groups[{index}]'
+            if not isinstance(entry, t.Mapping):
+                raise SpecError(path, None, 'keyed_groups', f'{where}: must be a mapping with key, prefix ...')
+            for key in entry:
+                if key not in KEYED_GROUP_KEYS:
+                    raise SpecError(path, None, 'keyed_groups', f'{where}: {_suggest(str(key), KEYED_GROUP_KEYS)}')
+            if 'key' not in entry:
+                raise SpecError(path, None, 'keyed_groups', f'{where}: key is required')
+            if entry.get('trailing_separator') is not None:
+                parse_bool(path, f'keyed_groups[{index}].trailing_separator', entry['trailing_separator'])
+            template('keyed_groups', f'{where}.key', entry.get('key'))
+            template('keyed_groups', f'{where}.parent_group', entry.get('parent_group'))
+    for name in ('strict', 'leading_separator', 'use_extra_vars'):
+        if config.get(name) is not None:
+            parse_bool(path, name, config[name])

@@ -2,8 +2,9 @@
 # Creation rules end to end with real ansible-inventory and ansible-playbook runs:
 # --graph / --list / --host, a playbook over the synthesized groups, stability
 # across runs, failover through `available` and through a TCP probe, a preview
-# that records nothing, and an unmet rule that fails the run
-# (any_unparsed_is_failed = true).
+# that records nothing, an unmet rule that fails the run
+# (any_unparsed_is_failed = true), and a rules file whose `when` tries to run
+# code, refused by the sandbox.
 #
 # Run by ansible-test (`ansible-test integration inventory_rules`) or directly:
 #   ANSIBLE_COLLECTIONS_PATH=/path/holding/ansible_collections tests/integration/targets/inventory_rules/runme.sh
@@ -128,4 +129,17 @@ grep -q "2 by when 'memory_mb | int >= 1024'" unmet.err || { cat unmet.err; fail
 if ansible-playbook -i hosts.yml -i unmet.rules.yml site.yml > unmet-play.log 2>&1; then fail "the playbook ran"; fi
 grep -q 'asks for exactly 20 hosts' unmet-play.log || { cat unmet-play.log; fail "playbook failure message"; }
 echo "ok: unmet rule stops ansible-inventory and ansible-playbook"
+
+# 9. a rules file runs no code: the reported attack is refused by the sandbox when the file is read
+marker="$work/pwned"
+sed -e "s#when: \"memory_mb | int >= 1024\"#when: \"cycler.__init__.__globals__.os.system('touch $marker') == 0\"#" \
+    -e 's/name: dns$/name: dns_attack/' site.rules.yml > attack.rules.yml
+grep -q "touch $marker" attack.rules.yml || fail "the attack was not written into attack.rules.yml"
+if ansible-inventory -i hosts.yml -i attack.rules.yml --graph > attack.txt 2> attack.err; then fail "the attack was accepted"; fi
+[ ! -e "$marker" ] || fail "the when expression ran code: $marker exists"
+tr -s ' \n' ' ' < attack.err | grep -q "$work/attack.rules.yml: rule 'dns_attack': field 'when': attribute '__globals__' is unsafe" \
+    || { cat attack.err; fail "the refusal does not name file, rule and field"; }
+if ansible-playbook -i hosts.yml -i attack.rules.yml site.yml > attack-play.log 2>&1; then fail "the playbook ran"; fi
+[ ! -e "$marker" ] || fail "ansible-playbook ran the attack: $marker exists"
+echo "ok: code in a when expression is refused (file, rule and field named), nothing ran"
 echo "inventory_rules: all checks passed"

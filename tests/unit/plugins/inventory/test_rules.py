@@ -185,9 +185,10 @@ def test_preview_records_nothing(inventory, sqlite_url, namespace):
                                                               "filled by rule 'dns'"),
     (RULES.replace('memory_mb | int >= 1024', 'memory_mb | int >='), "rule 'dns': field 'when': invalid Jinja2"),
     (RULES.replace('memory_mb | int >= 1024', 'memory_gb | int >= 1'),
-     "rule 'dns': when failed for host node02: 'memory_gb' is undefined"),
+     "rule 'dns': field 'when': failed for host node02: 'memory_gb' is undefined"),
     (RULES + 'rule: []\n', "field 'rule': unknown key 'rule'; did you mean 'rules'?"),
-    (RULES.replace('group: memcached', 'group: db_servers'), "group 'db_servers' already has hosts"),
+    (RULES.replace('group: dns_servers', 'group: db_servers').replace('"linux:!db_servers"', 'linux'),
+     "group 'db_servers' already has hosts"),
 ])
 def test_malformed_files_name_file_rule_and_field(inventory, tmp_path, rules, message):
     result = inventory('--graph', rules=rules)
@@ -322,3 +323,137 @@ def test_ansible_inventory_processes_sharing_postgresql(pg_url, namespace, inven
     assert sum(1 for _data, err in results if 'first decision' in err) == 1
     groups = [data['dns_servers']['hosts'] for data, _err in results]
     assert groups[0] == groups[1] == groups[2]
+
+
+# -- security: a rules file runs nothing, sets nothing reserved, and every option is checked ----------
+def _attack(marker: Path) -> str:
+    return f"cycler.__init__.__globals__.os.system('touch {marker}') == 0"
+
+
+def _refused(result: Run, tmp_path: Path, *where: str) -> str:
+    assert result.rc != 0, result.out
+    flat = ' '.join(result.err.split())
+    assert str(tmp_path / 'site.rules.yml') in flat, result.err
+    for text in where:
+        assert text in flat, result.err
+    return flat
+
+
+@pytest.mark.parametrize('field, rules', [
+    ('when', RULES.replace('"memory_mb | int >= 1024"', '"{attack}"')),
+    ('spread_by', RULES.replace('spread_by: rack', 'spread_by: "{attack}"')),
+    ('per', RULES.replace('per: zone', 'per: "{attack}"')),
+    ('available', RULES.replace('"podim_available | default(true)"', '"{attack}"')),
+])
+def test_code_execution_in_an_expression_is_refused(inventory, tmp_path, field, rules):
+    marker = tmp_path / 'marker'
+    result = inventory('--graph', rules=rules.replace('{attack}', _attack(marker)))
+    rule = "rule 'cache': " if field == 'per' else '' if field == 'available' else "rule 'dns': "
+    _refused(result, tmp_path, f"{rule}field '{field}': attribute '__globals__' is unsafe")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('extra, where', [
+    ('compose:\n  x: "{attack}"\n', "field 'compose': variable 'x': attribute '__globals__' is unsafe"),
+    ('groups:\n  g: "{attack}"\n', "field 'groups': group 'g': attribute '__globals__' is unsafe"),
+    ('keyed_groups:\n  - key: "{attack}"\n', "field 'keyed_groups': keyed_groups[0].key: attribute '__globals__'"),
+    ('keyed_groups:\n  - key: rack\n    parent_group: "{{{{ {attack} }}}}"\n',
+     "keyed_groups[0].parent_group: attribute '__globals__' is unsafe"),
+    ('compose:\n  x: "lookup(\'pipe\', \'touch {marker}\')"\n', "field 'compose': variable 'x': lookup() is not available"),
+])
+@pytest.mark.parametrize('strict', [True, False])
+def test_code_execution_in_constructed_options_is_refused(inventory, tmp_path, extra, where, strict):
+    marker = tmp_path / 'marker'
+    extra = extra.replace('{attack}', _attack(marker).replace('"', '\\"')).replace('{marker}', str(marker))
+    extra = extra.replace('{{{{', '{{').replace('}}}}', '}}')
+    result = inventory('--graph', rules=RULES + extra + f'strict: {strict}\n')
+    _refused(result, tmp_path, where)
+    assert not marker.exists()
+
+
+def test_a_refusal_found_on_a_host_names_file_rule_field_and_host(inventory, tmp_path):
+    # the attribute name is data: known only when the expression runs, refused by the sandbox then
+    hosts = HOSTS.replace('rack: r2, zone: a}', 'rack: r2, zone: a, attack: __init__}')
+    when = '"(rack[attack | default(\'upper\')]) is defined"'
+    result = inventory('--graph', hosts=hosts, rules=RULES.replace('"memory_mb | int >= 1024"', when))
+    _refused(result, tmp_path, "rule 'dns': field 'when': failed for host node03: SecurityError: access to attribute "
+                               "'__init__' of", 'is unsafe')
+
+
+def test_str_format_in_compose_leaks_nothing(inventory, tmp_path):
+    # ansible-core 2.19 and 2.21 render this (their getattr does not sandbox str.format): refused before it
+    leak = "'{0.__init__.__globals__[os].environ[HOME]}'.format(cycler)"
+    result = inventory('--list', rules=RULES + f'compose:\n  leak: "{leak}"\n')
+    _refused(result, tmp_path, "field 'compose': variable 'leak': attribute '__init__' is unsafe")
+    assert os.environ['HOME'] not in result.out
+    computed = inventory('--list', rules=RULES + 'compose:\n  leak: "(rack ~ \'{0}\').format(cycler)"\n')
+    _refused(computed, tmp_path, "variable 'leak': format() of a computed string is refused here")
+
+
+@pytest.mark.parametrize('expression', [
+    'cycler.__init__.__globals__',
+    "cycler['__init__']",
+    "cycler | attr('__init__')",
+    'memory_mb.__class__.__mro__',
+    "namespace.__init__.__globals__['os']",
+])
+def test_ansibles_templar_refuses_the_attacks_too(expression, tmp_path):
+    """compose/groups/keyed_groups are rendered by Ansible's templar: it refuses these on its own (2.19 and 2.21)."""
+    from ansible.errors import AnsibleError
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    marker = tmp_path / 'marker'
+    templar = Templar(loader=DataLoader(), variables={'memory_mb': 2048})
+    with pytest.raises(AnsibleError, match='unsafe'):
+        templar.evaluate_expression(trust_as_template(f"({expression}).os.system('touch {marker}')"))
+    with pytest.raises(AnsibleError, match='unsafe'):
+        templar.evaluate_expression(trust_as_template(expression))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('var', ['podim_fleet_rules', 'podim_fleet_other', 'inventory_hostname', 'group_names',
+                                 'hostvars', 'omit', 'playbook_dir', 'ansible_play_hosts', 'port', 'name'])
+def test_rule_vars_must_not_set_reserved_variables(inventory, tmp_path, var):
+    result = inventory('--list', rules=RULES.replace('vars: {bind_role: secondary}', f'vars: {{{var}: x}}'))
+    _refused(result, tmp_path, f"rule 'dns': field 'vars': variable '{var}' is reserved")
+
+
+def test_compose_must_not_set_reserved_variables(inventory, tmp_path):
+    result = inventory('--list', rules=RULES + 'compose:\n  podim_fleet_rules: "{}"\n')
+    _refused(result, tmp_path, "field 'compose': variable 'podim_fleet_rules' is reserved")
+
+
+@pytest.mark.parametrize('hosts', ['linux:!memcached', 'linux:&memcached', 'memcached', 'linux:!memc*', '~mem.*'])
+def test_a_rule_must_not_refer_to_the_group_of_a_later_rule(inventory, tmp_path, hosts):
+    result = inventory('--graph', rules=RULES.replace('hosts: "linux:!db_servers"', f'hosts: "{hosts}"'))
+    _refused(result, tmp_path, "rule 'dns': field 'hosts':", "group 'memcached', which the later rule 'cache' fills")
+
+
+def test_a_keyed_group_must_not_add_hosts_to_a_rules_group(inventory, tmp_path):
+    result = inventory('--graph', rules=RULES + 'keyed_groups:\n  - key: "\'servers\'"\n    prefix: dns\n')
+    _refused(result, tmp_path, "field 'keyed_groups': added", "to group 'dns_servers', which a rule fills")
+
+
+@pytest.mark.parametrize('rules, env, where', [
+    (RULES + 'remember: maybe\n', {}, "field 'remember': must be a boolean (true/false, yes/no, on/off, 1/0), got "
+                                      "'maybe'"),
+    (RULES, {'PODIM_FLEET_RULES_REMEMBER': 'maybe'}, "field 'remember': must be a boolean (true/false, yes/no, "
+                                                     "on/off, 1/0), got 'maybe' (from the environment variable "
+                                                     "PODIM_FLEET_RULES_REMEMBER)"),
+    (RULES + 'strict: perhaps\n', {}, "field 'strict': must be a boolean"),
+    (RULES + 'keyed_groups:\n  - {key: zone, prfix: zone}\n', {}, "unknown key 'prfix'; did you mean 'prefix'?"),
+    (RULES + 'probe: {port: 70000}\n', {}, "field 'probe': port must be a TCP port number"),
+    (RULES + 'probe: {timeout: 0}\n', {}, "field 'probe': timeout must be"),
+    (RULES.replace('count: 2', 'count: 1000000'), {}, "rule 'dns': field 'count': count must be at most 100000"),
+    (RULES.replace('group: memcached', 'group: mem-cached'), {}, "rule 'cache': field 'group': 'mem-cached' is not a "
+                                                                 'valid group name'),
+    (RULES + 'on_unmet: ignore\n', {}, 'on_unmet'),
+    (RULES + 'rules_extra: 1\n', {}, "field 'rules_extra': unknown key 'rules_extra'"),
+])
+def test_bad_options_are_errors_and_nothing_is_remembered(inventory, tmp_path, sqlite_url, rules, env, where):
+    result = inventory('--graph', rules=rules, env=env)
+    assert result.rc != 0
+    assert ' '.join(where.split()) in ' '.join(result.err.split()), result.err
+    assert 'preview' not in result.err
+    assert not os.path.exists(sqlite_url[len('sqlite:///'):])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import (
-    HostPatterns, PatternError, select_hosts, split_pattern,
+    HostPatterns, PatternError, select_hosts, split_pattern, term_refers_to,
 )
 
 HOSTS = ['web1', 'web2', 'db1', 'db2', 'lb1', '10.0.0.1']
@@ -86,3 +86,31 @@ def test_add_group_is_seen_and_never_changes_the_callers_mapping():
 def test_hosts_default_to_all_group():
     assert select_hosts('!web', GROUPS) == ['db1', 'db2', 'lb1', '10.0.0.1']
     assert HostPatterns({'a': ['x'], 'b': ['y', 'x']}).select('all') == ['x', 'y']
+
+
+@pytest.mark.parametrize('term, expected', [
+    ('db_servers', True),
+    ('db_servers[0]', True),
+    ('db_servers[0:2]', True),
+    ('db*', True),
+    ('db_serv?rs', True),
+    ('[d]b_servers', True),
+    ('~db_.*', True),
+    ('~^db', True),
+    ('~servers', False),  # re.match: anchored at the start, as select() matches
+    ('web*', False),
+    ('db', False),
+    ('all', False),  # every host, not the groups
+    ('*', False),
+    ('~[', False),  # an invalid regex refers to nothing (parse_hosts reports it)
+])
+def test_term_refers_to(term, expected):
+    assert term_refers_to(term, 'db_servers') is expected
+
+
+@pytest.mark.parametrize('term', ['db*', '~db', 'db_servers', 'db_servers[0]'])
+def test_term_refers_to_agrees_with_select(term):
+    # a term that refers to a group selects its hosts once the group exists
+    patterns = HostPatterns({**GROUPS, 'db_servers': ['lb1']}, HOSTS)
+    assert term_refers_to(term, 'db_servers')
+    assert 'lb1' in patterns.select(term)

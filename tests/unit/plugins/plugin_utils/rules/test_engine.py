@@ -346,7 +346,7 @@ def test_expression_errors_name_rule_field_and_host(rule, top, field, message):
     error = info.value
     assert (error.path, error.rule, error.field, error.host) == ('site.rules.yml', 'dns', field, 'node0000')
     assert message in str(error)
-    assert str(error).startswith(f"site.rules.yml: rule 'dns': {field} failed for host node0000: ")
+    assert str(error).startswith(f"site.rules.yml: rule 'dns': field '{field}': failed for host node0000: ")
 
 
 # -- determinism --------------------------------------------------------------
@@ -381,3 +381,25 @@ def test_member_taken_by_an_earlier_rule():
     assert second.changes == [f'dns_servers: +{taken} replaces {gone} (left the inventory)',
                               f"web: -{taken} (now in dns_servers, which hosts 'linux:!dns_servers' excludes; "
                               'no replacement)']
+
+
+@pytest.mark.parametrize('rule, top, field', [
+    (dict(DNS, when="rack['__class__'] is defined"), {}, 'when'),
+    (dict(DNS, when="(rack | attr(secret)) is defined"), {}, 'when'),
+    (dict(DNS, spread_by="'{0.__class__}' ~ rack"), {}, None),  # a plain string: fine
+    (dict(DNS, spread_by="rack_fmt.format(rack)"), {}, 'spread_by'),
+    (dict(DNS, per="rack[secret]"), {}, 'per'),
+    (DNS, {'available': "rack[secret] | default(true)"}, 'available'),
+])
+def test_sandbox_refusals_on_a_host_are_errors_naming_rule_field_and_host(rule, top, field):
+    hosts = fleet(3)
+    for host in hosts.values():
+        host.update(secret='__class__', rack_fmt='{0.__class__}')
+    if field is None:
+        run(spec(rule, **top), hosts)
+        return
+    with pytest.raises(EvalError) as info:
+        run(spec(rule, **top), hosts)
+    error = info.value
+    assert (error.path, error.rule, error.field, error.host) == ('site.rules.yml', 'dns', field, 'node0000')
+    assert 'SecurityError' in str(error) and 'unsafe' in str(error)

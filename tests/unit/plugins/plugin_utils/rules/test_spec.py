@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import (
-    Count, Probe, check_top_level, parse_spec,
+    Count, Probe, check_constructed, check_top_level, parse_bool, parse_spec,
 )
 
 PATH = 'site.rules.yml'
@@ -133,3 +133,173 @@ def test_message_format():
         parse(dict(DNS, count=0))
     assert str(info.value) == ("site.rules.yml: rule 'dns': field 'count': count must be 1 or more, got 0 "
                                "(write {min: 0, max: N} for an optional group)")
+
+
+# -- what a rule's vars may set ------------------------------------------------------------
+@pytest.mark.parametrize('name, message', [
+    ('podim_fleet_rules', 'belong to the plugin'),  # the plugin's own explanation
+    ('podim_fleet_anything', 'belong to the plugin'),
+    ('inventory_hostname', 'reserved by Ansible'),
+    ('inventory_hostname_short', 'reserved by Ansible'),
+    ('group_names', 'reserved by Ansible'),
+    ('groups', 'reserved by Ansible'),
+    ('hostvars', 'reserved by Ansible'),
+    ('omit', 'reserved by Ansible'),
+    ('playbook_dir', 'reserved by Ansible'),
+    ('ansible_play_hosts', 'reserved by Ansible'),
+    ('ansible_facts', 'reserved by Ansible'),
+    ('vars', 'reserved by Ansible'),
+    ('bad-name', 'not a valid variable name'),
+    ('1st', 'not a valid variable name'),
+    ('class', 'not a valid variable name'),
+    ('x' * 101, 'not a valid variable name'),
+    (7, 'not a valid variable name'),
+])
+def test_vars_must_not_set_reserved_names(name, message):
+    with pytest.raises(SpecError) as info:
+        parse(dict(DNS, vars={'bind_role': 'secondary', name: 1}))
+    assert (info.value.rule, info.value.field) == ("rule 'dns'", 'vars')
+    assert message in str(info.value) and repr(name) in str(info.value)
+
+
+def test_reserved_names_given_by_the_caller():
+    # the plugin adds Ansible's reserved names (play keywords ...)
+    with pytest.raises(SpecError, match="variable 'port' is reserved by Ansible"):
+        parse_spec(PATH, [dict(DNS, vars={'port': 53})], reserved={'port'})
+    assert parse(dict(DNS, vars={'port': 53})).rules[0].vars == {'port': 53}
+
+
+# -- a rule sees only the groups of earlier rules ---------------------------------------------
+DB = {'name': 'db', 'group': 'db_servers', 'count': 1}
+
+
+@pytest.mark.parametrize('hosts', [
+    'linux:!db_servers', 'linux:&db_servers', 'db_servers', 'linux,db_servers', ['linux', '!db_servers'],
+    'db_servers[0]', 'linux:!db_servers[0:1]', 'linux:!db*', '~db_.*', 'linux:!~^db', 'linux:!db_serv?rs',
+])
+def test_hosts_referring_to_a_later_rule_is_an_error(hosts):
+    with pytest.raises(SpecError) as info:
+        parse(dict(DNS, hosts=hosts), DB)
+    error = info.value
+    assert (error.rule, error.field) == ("rule 'dns'", 'hosts')
+    assert "group 'db_servers', which the later rule 'db' fills" in str(error)
+    assert "move rule 'db' before rule 'dns'" in str(error)
+
+
+@pytest.mark.parametrize('field, value', [
+    ('when', "inventory_hostname not in groups['db_servers']"),
+    ('when', 'inventory_hostname not in groups.db_servers'),
+    ('when', "'db_servers' not in group_names"),
+    ('when', ["memory_mb > 1", "'db_servers' in group_names"]),
+    ('spread_by', "'db_servers' in group_names"),
+    ('per', "groups['db_servers'] | length"),
+])
+def test_expressions_reading_a_later_rules_group_are_an_error(field, value):
+    with pytest.raises(SpecError) as info:
+        parse(dict(DNS, **{field: value}), DB)
+    assert (info.value.rule, info.value.field) == ("rule 'dns'", field)
+    assert "group 'db_servers', which the later rule 'db' fills" in str(info.value)
+
+
+def test_a_rule_referring_to_its_own_group_is_an_error():
+    with pytest.raises(SpecError, match="refers to group 'dns_servers', which this rule fills itself"):
+        parse(dict(DNS, hosts='linux:!dns_servers'))
+    with pytest.raises(SpecError, match="which this rule fills itself"):
+        parse(dict(DNS, when="'dns_servers' not in group_names"))
+
+
+def test_available_must_not_read_a_rules_group():
+    with pytest.raises(SpecError) as info:
+        parse(DNS, DB, available="'db_servers' not in group_names")
+    assert (info.value.rule, info.value.field) == (None, 'available')
+    assert "group 'db_servers', which rule 'db' fills" in str(info.value)
+
+
+@pytest.mark.parametrize('hosts, when', [
+    ('linux:!dns_servers', "'dns_servers' not in group_names"),  # an earlier rule's group
+    ('linux:!web', "groups['web'] | length > 0"),  # a group of the inventory
+    ('d*', None),  # a glob over host names may match the rule's own (still empty) group
+    ('all', None),
+    ('*', None),
+])
+def test_earlier_and_inventory_groups_are_fine(hosts, when):
+    rule = {'name': 'db', 'group': 'db_servers', 'hosts': hosts, 'when': when}
+    assert parse(DNS, rule).rules[1].hosts == hosts
+
+
+# -- every option validated --------------------------------------------------------------------
+@pytest.mark.parametrize('rules, top, where, field, message', [
+    ([dict(DNS, count=100_001)], {}, "rule 'dns'", 'count', 'at most 100000'),
+    ([dict(DNS, count={'min': 1, 'max': 10 ** 9})], {}, "rule 'dns'", 'count', 'at most 100000'),
+    ([{'name': 'dns', 'group': 'g' * 101}], {}, "rule 'dns'", 'group', 'not a valid group name'),
+    ([{'name': 'dns', 'group': 'class'}], {}, "rule 'dns'", 'group', 'not a valid group name'),
+    ([{'name': 'dns', 'group': 'dns servers'}], {}, "rule 'dns'", 'group', 'not a valid group name'),
+    ([{'name': 'n' * 101, 'group': 'g'}], {}, 'rules[0]', 'name', 'is invalid'),
+    ([DNS], {'on_unmet': ['warn']}, None, 'on_unmet', 'must be error or warn'),
+    ([DNS], {'on_unmet': None}, None, 'on_unmet', 'must be error or warn'),
+    ([DNS], {'probe': {'port': 65536}}, None, 'probe', 'TCP port number'),
+    ([DNS], {'probe': {'port': -1}}, None, 'probe', 'TCP port number'),
+    ([DNS], {'probe': {'timeout': -1}}, None, 'probe', 'timeout must be'),
+    ([DNS], {'probe': {'timeout': float('nan')}}, None, 'probe', 'timeout must be'),
+    ([DNS], {'probe': {'timeout': float('inf')}}, None, 'probe', 'timeout must be'),
+    ([DNS], {'probe': {'timeout': '1'}}, None, 'probe', 'timeout must be'),
+    ([DNS], {'probe': 'yes'}, None, 'probe', 'must be a mapping'),
+])
+def test_bad_values_are_errors(rules, top, where, field, message):
+    with pytest.raises(SpecError) as info:
+        parse_spec(PATH, rules, **top)
+    assert (info.value.rule, info.value.field) == (where, field)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize('value, expected', [
+    (True, True), (False, False), ('true', True), ('False', False), ('yes', True), ('no', False), ('on', True),
+    ('off', False), ('1', True), ('0', False), (1, True), (0, False), ('y', True), ('n', False),
+])
+def test_booleans(value, expected):
+    assert parse_bool(PATH, 'remember', value) is expected
+
+
+@pytest.mark.parametrize('value', ['maybe', '', 'truee', 2, 0.5, None, [], {}])
+def test_not_booleans(value):
+    with pytest.raises(SpecError) as info:
+        parse_bool(PATH, 'remember', value, source='the environment variable PODIM_FLEET_RULES_REMEMBER')
+    assert info.value.field == 'remember'
+    assert f'must be a boolean (true/false, yes/no, on/off, 1/0), got {value!r}' in str(info.value)
+    assert 'PODIM_FLEET_RULES_REMEMBER' in str(info.value)
+
+
+@pytest.mark.parametrize('config, field, message', [
+    ({'compose': {'x': "cycler.__init__.__globals__.os.system('id')"}}, 'compose', "variable 'x': attribute "
+                                                                                   "'__globals__' is unsafe"),
+    ({'compose': {'x': "lookup('pipe', 'id')"}}, 'compose', "variable 'x': lookup() is not available"),
+    ({'compose': {'podim_fleet_rules': '1'}}, 'compose', "variable 'podim_fleet_rules' is reserved"),
+    ({'compose': {'inventory_hostname': "'x'"}}, 'compose', "variable 'inventory_hostname' is reserved by Ansible"),
+    ({'groups': {'g': "s.__class__ is defined"}}, 'groups', "group 'g': attribute '__class__' is unsafe"),
+    ({'groups': {'dns_servers': 'true'}}, 'groups', "group 'dns_servers' is filled by a rule"),
+    ({'groups': {'bad-name': 'true'}}, 'groups', "'bad-name' is not a valid group name"),
+    ({'keyed_groups': [{'key': "rack.__class__"}]}, 'keyed_groups', "keyed_groups[0].key: attribute '__class__'"),
+    ({'keyed_groups': [{'key': 'rack', 'parent_group': '{{ cycler.__init__ }}'}]}, 'keyed_groups',
+     "keyed_groups[0].parent_group: attribute '__init__' is unsafe"),
+    ({'keyed_groups': [{'key': 'rack', 'prfix': 'r'}]}, 'keyed_groups', "unknown key 'prfix'; did you mean 'prefix'?"),
+    ({'keyed_groups': [{'prefix': 'r'}]}, 'keyed_groups', 'key is required'),
+    ({'keyed_groups': ['rack']}, 'keyed_groups', 'must be a mapping'),
+    ({'keyed_groups': [{'key': 'rack', 'trailing_separator': 'maybe'}]}, 'keyed_groups[0].trailing_separator',
+     'must be a boolean'),
+    ({'strict': 'maybe'}, 'strict', 'must be a boolean'),
+    ({'leading_separator': 'perhaps'}, 'leading_separator', 'must be a boolean'),
+    ({'use_extra_vars': 'sometimes'}, 'use_extra_vars', 'must be a boolean'),
+])
+def test_constructed_options(config, field, message):
+    with pytest.raises(SpecError) as info:
+        check_constructed(PATH, config, {'dns_servers'})
+    assert (info.value.rule, info.value.field) == (None, field)
+    assert message in str(info.value)
+
+
+def test_constructed_options_that_are_fine():
+    check_constructed(PATH, {'compose': {'role_label': "'dns' if 'dns_servers' in group_names else 'other'"},
+                             'groups': {'big': 'memory_mb | int > 4096'},
+                             'keyed_groups': [{'key': 'rack', 'prefix': 'rack', 'parent_group': 'racks',
+                                               'trailing_separator': False}],
+                             'strict': 'yes'}, {'dns_servers'})
