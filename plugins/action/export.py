@@ -12,7 +12,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.podim.fleet.plugins.plugin_utils import settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.exports import (
-    ExportError, check_policy, exporter_metadata, normalize_data,
+    ExportError, check_policy, check_type_schema, exporter_metadata, normalize_data,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.identity import IdentityError, inventory_identity
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
@@ -65,7 +65,8 @@ class ActionModule(ActionBase):
             check_policy(settings.parse_export_policy(configured, origin), typ, host, group_names, origin)
             check_policy(settings.parse_export_policy(args['export_policy'], 'task option export_policy'),
                          typ, host, group_names, 'task option export_policy')
-            data = normalize_data(args['data'], args['schema'])
+            # a known type (host_record, database_request, ...) must satisfy its schema
+            data = check_type_schema(typ, normalize_data(args['data'], args['schema']))
             upserts = [{'type': typ, 'key': key, 'data': data, 'tags': args['tags']}]
             deletes = []
         else:

@@ -49,6 +49,17 @@ options:
         empty result would write a broken file, for example C(/etc/resolv.conf) with no nameserver.
     type: int
     default: 0
+  invalid:
+    description:
+      - What to do with a record of a known type (C(host_record), C(dns_server), C(database_request), C(database),
+        C(web_backend)) that does not satisfy the type's schema (see the collection's docs/exported-facts.md). Records
+        are checked as they are read from the store, whoever wrote them.
+      - V(fail) fails the lookup with the exporting host, the type and the field named.
+      - V(skip) leaves such records out with a warning naming them; O(min_results) counts only valid records. Use it
+        where one bad host must not stop the rest of the site (resolvers, DNS servers).
+    type: str
+    choices: [fail, skip]
+    default: fail
 extends_documentation_fragment:
   - podim.fleet.store
 seealso:
@@ -103,6 +114,12 @@ _list:
     updated:
       description: When the data last changed, in seconds since the epoch.
       type: float
+    writer:
+      description:
+        - Who last changed the record, as the store itself records it. On PostgreSQL the database role that wrote
+          it, set by the database whatever the client sends; on SQLite the controller's Unix user.
+        - Empty for records written by an earlier version of the collection, before writers were recorded.
+      type: str
 """
 
 import math
@@ -110,9 +127,11 @@ import math
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.options import OptionError, check_direct_options
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError
+from ansible_collections.podim.fleet.plugins.plugin_utils.schemas import RecordError, validate
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
 
 
@@ -149,6 +168,8 @@ class LookupModule(LookupBase):
             raise OptionError(f'option max_age: {max_age!r} is not a positive number of seconds')
         if self.get_option('min_results') < 0:
             raise OptionError(f'option min_results: {self.get_option("min_results")!r} is negative')
+        if self.get_option('invalid') not in ('fail', 'skip'):
+            raise OptionError(f'option invalid: {self.get_option("invalid")!r} is not one of fail, skip')
         tags = self.get_option('tags')
         if not all(isinstance(tag, str) and tag for tag in tags):
             raise OptionError(f'option tags: {tags!r} is not a list of non-empty strings')
@@ -171,6 +192,7 @@ class LookupModule(LookupBase):
         store = open_store(self.get_option('store_url'), create=False)
         records = store.query(self.get_option('namespace'), types, hosts=hosts, tags=self.get_option('tags'),
                               max_age=self.get_option('max_age'), exclude_hosts=excluded)
+        records = self._valid(records)
         needed = self.get_option('min_results')
         if len(records) < needed:
             where = f' from hosts matching {pattern!r}' if pattern else ''
@@ -179,3 +201,20 @@ class LookupModule(LookupBase):
                                      f'{store.url}, at least {needed} required; export them first '
                                      '(podim.fleet.export) or check hosts, tags and max_age')
         return [record.public() for record in records]
+
+    def _valid(self, records):
+        """Records of known types must satisfy their schema however they reached the store."""
+        kept = []
+        for record in records:
+            try:
+                validate(record.type, record.data)
+            except RecordError as exc:
+                what = (f'record of host {record.host!r}, type {record.type!r}, key {record.key!r} '
+                        f'refused by its schema: {exc}')
+                if self.get_option('invalid') == 'fail':
+                    raise AnsibleLookupError(f'podim.fleet.exported: {what} (invalid=skip leaves such records '
+                                             'out with a warning)') from None
+                Display().warning(f'podim.fleet.exported: left out {what}')
+                continue
+            kept.append(record)
+        return kept

@@ -117,6 +117,15 @@ def normalize_data(data: t.Any, schema: dict[str, str] | None = None) -> dict:
     return result
 
 
+def check_type_schema(typ: str, data: dict) -> dict:
+    """Data of a known record type (plugin_utils/schemas.py) must satisfy its schema."""
+    from ansible_collections.podim.fleet.plugins.plugin_utils.schemas import RecordError, validate
+    try:
+        return validate(typ, data, coerce=True)
+    except RecordError as exc:
+        raise ExportError(f'record of type {typ!r} refused by its schema: {exc}. Nothing was written.') from None
+
+
 def exporter_metadata() -> dict[str, t.Any]:
     """Who wrote a record: controller, user and the ansible-playbook run.
 
