@@ -8,11 +8,18 @@
 #
 # The server listens on 127.0.0.1 only (port PODIM_FLEET_PG_PORT, default
 # 55432, or the next free one), has a database podim_fleet_test owned by the
-# user podim_fleet (with CREATEDB, so tests may make their own databases), and
-# keeps its data in a temporary directory. The URL
+# user podim_fleet (with CREATEDB, so tests may make their own databases, and
+# CREATEROLE, so tests of the store's access control may create the roles of
+# several controllers), and keeps its data in a temporary directory. The URL
 #   postgresql://podim_fleet:PASSWORD@127.0.0.1:PORT/podim_fleet_test
 # is written to tests/output/pg.url (and printed); the tests read it from the
 # environment variable PODIM_FLEET_TEST_PG_URL.
+#
+# PODIM_FLEET_PG_SSL=1 also turns TLS on: a CA and a server certificate for
+# the host name `localhost` (no IP address, so that a client checking the
+# name against 127.0.0.1 fails) are made for this server only; the CA
+# certificate is copied to STATE_DIR/ca.crt (clients: sslmode=verify-full
+# sslrootcert=STATE_DIR/ca.crt, host=localhost or hostaddr=127.0.0.1).
 #
 # Needs Debian's postgresql package (installed through scripts/apt-install.sh
 # when missing). initdb refuses to run as root: as root the server runs as the
@@ -54,6 +61,29 @@ as_owner() {
     else
         "$@"
     fi
+}
+
+# make_certs DIR: a throw-away CA and a server certificate for `localhost`
+# signed by it (EC P-256, valid 2 days); the CA key is deleted once used.
+make_certs() {
+    local dir=$1
+    command -v openssl >/dev/null || die "PODIM_FLEET_PG_SSL=1 needs openssl"
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        umask 077
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -keyout ca.key -out ca.crt -subj '/CN=podim.fleet test CA' \
+            -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign'
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout server.key -out server.csr -subj '/CN=localhost'
+        printf '%s\n' 'subjectAltName=DNS:localhost' 'basicConstraints=CA:FALSE' \
+            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile server.ext -out server.crt
+        rm -f ca.key server.csr server.ext ca.srl
+        chmod 0644 ca.crt server.crt
+    ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; die "making the test certificates failed"; }
 }
 
 port_in_use() {
@@ -100,10 +130,14 @@ cmd_start() {
         [ "$port" -le "$last" ] || die "no free port up to $last"
     done
 
-    local base password
+    local base password ssl_opts=''
     base=$(mktemp -d "${TMPDIR:-/tmp}/podim-fleet-pg.XXXXXX")
     chmod 0755 "$base"
     mkdir -p "$base/data" "$base/run"
+    if [ "${PODIM_FLEET_PG_SSL:-0}" = 1 ]; then
+        make_certs "$base/tls"
+        ssl_opts="-c ssl=on -c ssl_cert_file=$base/tls/server.crt -c ssl_key_file=$base/tls/server.key"
+    fi
     [ "$(id -u)" = 0 ] && chown -R "$owner:" "$base"
     password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 
@@ -116,7 +150,11 @@ PG_RUN='$base/run'
 PG_BIN='$bindir'
 PG_PORT='$port'
 PG_OWNER='$owner'
+PG_SSL='${PODIM_FLEET_PG_SSL:-0}'
 STATE
+    if [ -n "$ssl_opts" ]; then
+        cp "$base/tls/ca.crt" "$state_dir/ca.crt"
+    fi
     read_state
 
     log "initdb in $PG_DATA as $owner ($bindir)"
@@ -128,7 +166,7 @@ STATE
     local try
     for try in 1 2 3 4 5; do
         if (cd "$base" && as_owner "$bindir/pg_ctl" -D "$PG_DATA" -l "$base/server.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_RUN -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_RUN -c fsync=off -c synchronous_commit=off -c full_page_writes=off $ssl_opts" \
             start >&2); then
             break
         fi
@@ -144,7 +182,7 @@ STATE
 
     local psql=("$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$port" -U postgres -d postgres)
     (cd "$base" && as_owner "${psql[@]}" \
-        -c "CREATE ROLE $db_user LOGIN CREATEDB PASSWORD '$password'" \
+        -c "CREATE ROLE $db_user LOGIN CREATEDB CREATEROLE PASSWORD '$password'" \
         -c "CREATE DATABASE $db OWNER $db_user") >&2
 
     local url="postgresql://$db_user:$password@127.0.0.1:$port/$db"
@@ -172,7 +210,7 @@ cmd_stop() {
     case "$PG_BASE" in
         */podim-fleet-pg.*) rm -rf "$PG_BASE" ;;
     esac
-    rm -f "$state_dir/env" "$url_file"
+    rm -f "$state_dir/env" "$state_dir/ca.crt" "$url_file"
     if [ -n "${PODIM_FLEET_PG_STATE_DIR:-}" ]; then
         rmdir "$state_dir" 2>/dev/null || true
     fi

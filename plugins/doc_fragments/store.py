@@ -15,8 +15,14 @@ options:
       - Where exported facts and creation-rule decisions are kept.
       - C(sqlite:///path/to/file.sqlite) for an embedded SQLite file (created on first write with mode 0600);
         C(sqlite:///~/x.sqlite) expands C(~); an absolute path takes four slashes (C(sqlite:////var/lib/fleet.sqlite)).
-      - C(postgresql://user:password@host:port/database) for a PostgreSQL database shared by several controllers
+        Only a path where no file exists is created as a store; an existing file that is not a podim.fleet store is
+        refused and left unchanged. A symbolic link to a store is followed.
+      - C(postgresql://user@host:port/database) for a PostgreSQL database shared by several controllers
         (needs the Python package C(psycopg) version 3 on the controller).
+      - Keep the password out of the URL, in a password file that libpq reads, C(~/.pgpass) (mode 0600), the file
+        named by the environment variable E(PGPASSFILE) or by C(?passfile=/path) in the URL, or a service of
+        C(~/.pg_service.conf) (C(postgresql://?service=fleet)). A password given in the URL anyway is shown as
+        C(***) in results and errors.
       - When not set anywhere, C(sqlite:///~/.ansible/podim_fleet.sqlite).
     type: str
     env:
@@ -46,8 +52,14 @@ options:
       - Where exported facts and creation-rule decisions are kept.
       - C(sqlite:///path/to/file.sqlite) for an embedded SQLite file (created on first write with mode 0600);
         C(sqlite:///~/x.sqlite) expands C(~); an absolute path takes four slashes (C(sqlite:////var/lib/fleet.sqlite)).
-      - C(postgresql://user:password@host:port/database) for a PostgreSQL database shared by several controllers
+        Only a path where no file exists is created as a store; an existing file that is not a podim.fleet store is
+        refused and left unchanged. A symbolic link to a store is followed.
+      - C(postgresql://user@host:port/database) for a PostgreSQL database shared by several controllers
         (needs the Python package C(psycopg) version 3 on the controller).
+      - Keep the password out of the URL, in a password file that libpq reads, C(~/.pgpass) (mode 0600), the file
+        named by the environment variable E(PGPASSFILE) or by C(?passfile=/path) in the URL, or a service of
+        C(~/.pg_service.conf) (C(postgresql://?service=fleet)). A password given in the URL anyway is shown as
+        C(***) in results and errors.
       - When not set, the environment variable E(PODIM_FLEET_STORE), then C(store_url) in the C([podim_fleet])
         section of C(ansible.cfg), then C(sqlite:///~/.ansible/podim_fleet.sqlite).
     type: str

@@ -81,11 +81,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ query('podim.fleet.exported', 'web_backend', exclude_self=true, max_age=3600) }}"
 
-- name: Records of several types from the staging namespace of a shared PostgreSQL store
+- name: Records of several types from the staging namespace of a shared PostgreSQL store (password in ~/.pgpass)
   ansible.builtin.debug:
     msg: >-
       {{ query('podim.fleet.exported', 'database', 'database_request', namespace='staging',
-               store_url='postgresql://fleet:secret@db.example.com/fleet') }}
+               store_url='postgresql://fleet@db.example.com/fleet') }}
 """
 
 RETURN = r"""

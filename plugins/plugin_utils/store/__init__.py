@@ -14,8 +14,9 @@ import os
 import urllib.parse
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import (  # noqa: F401 (re-exported)
-    MAX_DATA_BYTES, Record, Store, StoreError, canonical_json,
+    MAX_DATA_BYTES, MAX_RECORD_BYTES, Record, Store, StoreError, canonical_json,
 )
+from ansible_collections.podim.fleet.plugins.plugin_utils.store.urls import redact, scrub  # noqa: F401 (re-exported)
 
 DEFAULT_STORE_URL = 'sqlite:///~/.ansible/podim_fleet.sqlite'
 DEFAULT_NAMESPACE = 'default'
@@ -29,11 +30,11 @@ def sqlite_path(url: str) -> str:
     """The file path of a sqlite:///path URL (~ expanded)."""
     rest = url[len('sqlite://'):]
     if not rest.startswith('/'):
-        raise StoreError(f'store_url {url!r} is invalid: write sqlite:///relative/path or sqlite:////absolute/path '
-                         '(or sqlite:///~/path)')
+        raise StoreError(f'store_url {redact(url)!r} is invalid: write sqlite:///relative/path or '
+                         'sqlite:////absolute/path (or sqlite:///~/path)')
     path = urllib.parse.unquote(rest[1:])
     if not path:
-        raise StoreError(f'store_url {url!r} names no file: write sqlite:///path/to/file.sqlite')
+        raise StoreError(f'store_url {redact(url)!r} names no file: write sqlite:///path/to/file.sqlite')
     return os.path.abspath(os.path.expanduser(path))
 
 
@@ -54,10 +55,14 @@ def open_store(url: str | None = None, create: bool = True) -> Store:
         store = SQLiteStore(url, sqlite_path(url), create=create)
     elif scheme in ('postgresql', 'postgres'):
         from ansible_collections.podim.fleet.plugins.plugin_utils.store.postgresql import PostgreSQLStore
-        store = PostgreSQLStore(url)
+        try:
+            store = PostgreSQLStore(url)
+        except StoreError as exc:
+            raise StoreError(scrub(str(exc), url)) from None
     else:
-        raise StoreError(f'store_url {url!r} is not supported: use sqlite:///path/to/file.sqlite or '
-                         'postgresql://user:password@host:port/database')
+        # the URL may carry a password even when it is not a supported one
+        raise StoreError(f'store_url {redact(url)!r} is not supported: use sqlite:///path/to/file.sqlite or '
+                         'postgresql://user@host:port/database (password in ~/.pgpass)')
     _OPEN[cache_key] = store
     return store
 

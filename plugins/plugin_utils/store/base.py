@@ -18,13 +18,22 @@ record logic (validation, comparison, ordering) lives here once.
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import time
 import typing as t
 
-MAX_DATA_BYTES = 64 * 1024
-NAME_RE = re.compile(r'^[a-z0-9_]+$')
+# One record as stored (namespace, host, type, key, data and tags as JSON)
+# takes at most this many bytes; MAX_DATA_BYTES is its old name.
+MAX_RECORD_BYTES = 64 * 1024
+MAX_DATA_BYTES = MAX_RECORD_BYTES
+NAME_RE = re.compile(r'^[a-z0-9_]{1,64}$')
 KEY_RE = re.compile(r'^[A-Za-z0-9_.:@/-]{1,200}$')
+MAX_HOST_CHARS = 255
+MAX_TAGS = 64
+MAX_TAG_CHARS = 128
+_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
 
 # Each entry migrates the schema from version N-1 to N; never edit an entry
 # that has shipped, append a new one.  "{json}" is the backend's JSON column
@@ -51,12 +60,27 @@ MIGRATIONS: list[list[str]] = [
             updated {ts} NOT NULL,
             PRIMARY KEY (namespace, rule))""",
     ],
+    [
+        # who wrote each record and decision: on PostgreSQL a trigger sets it to the
+        # database role whatever the client sends (plugin_utils/store/grants.py)
+        "ALTER TABLE podim_records ADD COLUMN writer TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE podim_decisions ADD COLUMN writer TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class StoreError(Exception):
     """Anything that went wrong in the store, with a message fit for a user."""
+
+
+def unix_user() -> str:
+    """The controller's Unix user: who writes a file store (its trust boundary)."""
+    import pwd
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # no passwd entry in some containers
+        return str(os.geteuid())
 
 
 class Record(t.NamedTuple):
@@ -69,11 +93,13 @@ class Record(t.NamedTuple):
     exporter: dict
     updated: float
     seen: float
+    # the database role (PostgreSQL) or Unix user (SQLite) that last changed it; '' when written by an older version
+    writer: str = ''
 
     def public(self) -> dict:
         """The shape the lookup returns."""
         return {'host': self.host, 'type': self.type, 'key': self.key,
-                'data': self.data, 'tags': self.tags, 'updated': self.updated}
+                'data': self.data, 'tags': self.tags, 'updated': self.updated, 'writer': self.writer}
 
 
 def canonical_json(value: t.Any) -> str:
@@ -81,32 +107,82 @@ def canonical_json(value: t.Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
 
 
+def _show(value: t.Any, limit: int = 60) -> str:
+    """A value for an error message: a huge one must not become a huge message."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f'{len(value)} characters' if isinstance(value, str) else type(value).__name__
+    return f'{text[:limit]}... ({size})'
+
+
 def check_name(what: str, value: t.Any) -> str:
-    if not isinstance(value, str) or not NAME_RE.match(value):
-        raise StoreError(f'{what} {value!r} is invalid: use lowercase letters, digits and _ only ([a-z0-9_]+)')
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+        raise StoreError(f'{what} {_show(value)} is invalid: use 1-64 lowercase letters, digits and _ '
+                         '([a-z0-9_]{1,64})')
     return value
 
 
 def check_key(value: t.Any) -> str:
-    if not isinstance(value, str) or not KEY_RE.match(value):
-        raise StoreError(f'key {value!r} is invalid: 1-200 characters of letters, digits and _ . : @ / -')
+    if not isinstance(value, str) or not KEY_RE.fullmatch(value):
+        raise StoreError(f'key {_show(value)} is invalid: 1-200 characters of letters, digits and _ . : @ / -')
     return value
 
 
 def check_namespace(value: t.Any) -> str:
-    if not isinstance(value, str) or not KEY_RE.match(value):
-        raise StoreError(f'namespace {value!r} is invalid: 1-200 characters of letters, digits and _ . : @ / -')
+    if not isinstance(value, str) or not KEY_RE.fullmatch(value):
+        raise StoreError(f'namespace {_show(value)} is invalid: 1-200 characters of letters, digits and _ . : @ / -')
     return value
 
 
-def encode_data(data: t.Any, limit: int = MAX_DATA_BYTES) -> str:
+def check_host(value: t.Any) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_HOST_CHARS or _CONTROL_RE.search(value):
+        raise StoreError(f'host {_show(value)} is invalid: a non-empty inventory hostname of at most '
+                         f'{MAX_HOST_CHARS} characters, without control characters, is required')
+    return value
+
+
+def _non_finite(value: t.Any, path: str) -> str | None:
+    """The path of the first NaN or infinity in value (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _non_finite(item, f'{path}.{key}')
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _non_finite(item, f'{path}[{index}]')
+            if found:
+                return found
+    return None
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode('utf-8'))
+
+
+def encode_data(data: t.Any, limit: int = MAX_RECORD_BYTES) -> str:
     if not isinstance(data, dict):
         raise StoreError(f'data must be a mapping (JSON object), got {type(data).__name__}')
     try:
-        text = canonical_json(data)
-    except (TypeError, ValueError) as exc:
+        # allow_nan=False: json.dumps would otherwise write NaN, which no JSON reader accepts
+        text = json.dumps(data, sort_keys=True, separators=(',', ':'), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        try:
+            bad = _non_finite(data, 'data')
+        except RecursionError:  # a circular reference is a ValueError of json.dumps too
+            bad = None
+        if bad:
+            raise StoreError(f'{bad} is not a finite number (NaN or infinity cannot be stored as JSON); '
+                             'export a number, null or a string instead') from None
         raise StoreError(f'data cannot be stored as JSON: {exc}') from None
-    size = len(text.encode('utf-8'))
+    except TypeError as exc:
+        raise StoreError(f'data cannot be stored as JSON: {exc}') from None
+    except RecursionError:
+        raise StoreError('data cannot be stored as JSON: it is nested too deeply') from None
+    size = _utf8_size(text)
     if size > limit:
         raise StoreError(f'data is {size} bytes as JSON, over the limit of {limit} bytes for one record; '
                          'export smaller records (several keys) instead')
@@ -117,8 +193,42 @@ def encode_tags(tags: t.Any) -> str:
     if tags is None:
         tags = []
     if not isinstance(tags, (list, tuple)) or not all(isinstance(tag, str) and tag for tag in tags):
-        raise StoreError(f'tags must be a list of non-empty strings, got {tags!r}')
-    return canonical_json(sorted(set(tags)))
+        raise StoreError(f'tags must be a list of non-empty strings, got {_show(tags)}')
+    unique = sorted(set(tags))
+    for tag in unique:
+        if len(tag) > MAX_TAG_CHARS or _CONTROL_RE.search(tag):
+            raise StoreError(f'tag {_show(tag)} is invalid: at most {MAX_TAG_CHARS} characters, '
+                             'without control characters')
+    if len(unique) > MAX_TAGS:
+        raise StoreError(f'{len(unique)} tags is too many: at most {MAX_TAGS} per record')
+    return canonical_json(unique)
+
+
+def encode_record(namespace: str, host: str, item: t.Any) -> tuple[str, str, str, str]:
+    """(type, key, data JSON, tags JSON) of one record to write, or StoreError saying what and where.
+
+    The size limit covers the whole record as stored, not only its data.
+    """
+    if not isinstance(item, dict):
+        raise StoreError(f'a record must be a mapping with type, key, data and tags, got {type(item).__name__}')
+    try:
+        typ = check_name('type', item.get('type'))
+        key = check_key(item.get('key', 'default'))
+    except StoreError as exc:
+        raise StoreError(f'a record of host {_show(host)} in namespace {namespace}: {exc}') from None
+    try:
+        data = encode_data(item.get('data'))
+        tags = encode_tags(item.get('tags'))
+    except StoreError as exc:
+        raise StoreError(f'record {typ}/{key} of host {_show(host)} in namespace {namespace}: {exc}') from None
+    sizes = {'data': _utf8_size(data), 'tags': _utf8_size(tags), 'names': _utf8_size(f'{namespace}{host}{typ}{key}')}
+    total = sum(sizes.values())
+    if total > MAX_RECORD_BYTES:
+        detail = ', '.join(f'{name} {size}' for name, size in sizes.items())
+        raise StoreError(f'record {typ}/{key} of host {_show(host)} in namespace {namespace} is {total} bytes '
+                         f'({detail}), over the limit of {MAX_RECORD_BYTES} bytes for one record; export smaller '
+                         'records (several keys) instead')
+    return typ, key, data, tags
 
 
 class Store:
@@ -127,6 +237,10 @@ class Store:
     url: str
     # paramstyle of the DB-API driver: '?' (sqlite3) or '%s' (psycopg)
     placeholder = '?'
+
+    def _writer(self) -> str:
+        """The `writer` the client sends; PostgreSQL replaces it by the database role (a trigger)."""
+        return unix_user()
 
     # -- backend hooks -------------------------------------------------
     def _connect(self) -> None:
@@ -175,14 +289,11 @@ class Store:
         `seen` time moves (max_age counts from it).
         """
         check_namespace(namespace)
-        if not isinstance(host, str) or not host:
-            raise StoreError(f'host {host!r} is invalid: a non-empty inventory hostname is required')
-        rows = []
-        for item in upserts:
-            rows.append((check_name('type', item['type']), check_key(item.get('key', 'default')),
-                         encode_data(item['data']), encode_tags(item.get('tags'))))
+        check_host(host)
+        rows = [encode_record(namespace, host, item) for item in upserts]
         gone = [(check_name('type', typ), check_key(key)) for typ, key in deletes]
         exporter_text = canonical_json(exporter or {})
+        writer = self._writer()
         now = time.time()
         changes: list[dict] = []
         with self._transaction() as cur:
@@ -198,11 +309,11 @@ class Store:
                 if check_mode:
                     continue
                 cur.execute(self._sql(
-                    'INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, seen) '
-                    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, type, host, key) DO UPDATE SET '
-                    'data = excluded.data, tags = excluded.tags, exporter = excluded.exporter, '
-                    'updated = excluded.updated, seen = excluded.seen'),
-                    (namespace, host, typ, key, data, tags, exporter_text, now, now))
+                    'INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, seen, '
+                    'writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, type, host, key) DO UPDATE '
+                    'SET data = excluded.data, tags = excluded.tags, exporter = excluded.exporter, '
+                    'updated = excluded.updated, seen = excluded.seen, writer = excluded.writer'),
+                    (namespace, host, typ, key, data, tags, exporter_text, now, now, writer))
             for typ, key in gone:
                 before = self._fetch_one(cur, namespace, host, typ, key)
                 if before is None:
@@ -233,7 +344,7 @@ class Store:
         types = sorted({check_name('type', typ) for typ in types})
         if not types or (hosts is not None and not hosts):
             return []
-        sql = ('SELECT namespace, host, type, key, data, tags, exporter, updated, seen FROM podim_records '
+        sql = ('SELECT namespace, host, type, key, data, tags, exporter, updated, seen, writer FROM podim_records '
                f'WHERE namespace = ? AND type IN ({", ".join("?" * len(types))})')
         params: list[t.Any] = [namespace, *types]
         if max_age is not None:
@@ -260,7 +371,7 @@ class Store:
                 if wanted_tags and not wanted_tags.issubset(row_tags):
                     continue
                 records.append(Record(row[0], row[1], row[2], row[3], json.loads(row[4]), row_tags,
-                                      json.loads(row[6]), float(row[7]), float(row[8])))
+                                      json.loads(row[6]), float(row[7]), float(row[8]), row[9]))
         records.sort(key=lambda rec: (rec.host, rec.type, rec.key))
         return records
 
@@ -325,7 +436,8 @@ class Store:
                 if rule in previous and previous[rule] == state:
                     continue
                 cur.execute(self._sql(
-                    'INSERT INTO podim_decisions (namespace, rule, state, updated) VALUES (?, ?, ?, ?) '
-                    'ON CONFLICT (namespace, rule) DO UPDATE SET state = excluded.state, updated = excluded.updated'),
-                    (namespace, rule, canonical_json(state), now))
+                    'INSERT INTO podim_decisions (namespace, rule, state, updated, writer) VALUES (?, ?, ?, ?, ?) '
+                    'ON CONFLICT (namespace, rule) DO UPDATE SET state = excluded.state, updated = excluded.updated, '
+                    'writer = excluded.writer'),
+                    (namespace, rule, canonical_json(state), now, self._writer()))
         return new

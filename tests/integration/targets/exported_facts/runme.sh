@@ -2,7 +2,9 @@
 # Exported facts end to end, with real ansible-playbook runs over 50 local hosts
 # and forks=20: on SQLite, then on PostgreSQL (PODIM_FLEET_TEST_PG_URL); every
 # host exports and collects, nothing is lost, every host renders the same file,
-# a second run changes nothing, and two concurrent runs lose no write.
+# a second run changes nothing, and two concurrent runs lose no write.  First,
+# three runs at once into a SQLite store that does not exist yet, several
+# times: every host's first export succeeds.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
@@ -57,6 +59,43 @@ PY
     [ "$count" = $((hosts * 2)) ] || fail "$label: $count records after two concurrent runs, expected $((hosts * 2))"
     echo "ok: $label concurrent exporters: $count of $((hosts * 2)) records, none lost"
 }
+
+first_use() {  # first_use ROUNDS: three playbooks at once into a store that does not exist yet
+    local round run count
+    for run in x y z; do
+        "$py" "$here/make_inventory.py" "$run" 15 "$work/first-$run.json"
+    done
+    for round in $(seq 1 "$1"); do
+        local dir="$work/first-$round" pids=()
+        for run in x y z; do
+            PODIM_FLEET_STORE="sqlite:///$dir/fleet.sqlite" PODIM_FLEET_NAMESPACE=default \
+                ansible-playbook -i "$work/first-$run.json" "$here/export_only.yml" > "$work/first-$round-$run.log" 2>&1 &
+            pids+=($!)
+        done
+        for run in 0 1 2; do
+            wait "${pids[$run]}" || { tail -30 "$work/first-$round-"*.log; fail "first use, round $round: a run failed"; }
+        done
+        # no temporary file left behind
+        for left in "$dir"/* "$dir"/.[!.]*; do
+            case "${left##*/}" in
+                fleet.sqlite | fleet.sqlite-wal | fleet.sqlite-shm | '*' | '.[!.]*') ;;
+                *) fail "first use, round $round: left behind: $left" ;;
+            esac
+        done
+        # every record is in the file itself: a copy of it alone is a complete backup
+        mkdir "$dir.copy" && cp "$dir/fleet.sqlite" "$dir.copy/"
+        count=$(PODIM_FLEET_STORE="sqlite:///$dir.copy/fleet.sqlite" "$py" - <<PY
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import open_store
+import os
+print(len(open_store(os.environ['PODIM_FLEET_STORE'], create=False).query('default', ['host_record'])))
+PY
+)
+        [ "$count" = 45 ] || fail "first use, round $round: $count records, expected 45"
+    done
+    echo "ok: first use: $1 rounds of three runs at once (45 hosts, forks 20) into a new store, none failed"
+}
+
+first_use 5
 
 export PODIM_FLEET_STORE="sqlite:///$work/fleet.sqlite"
 export PODIM_FLEET_NAMESPACE=default

@@ -47,7 +47,9 @@ def test_sorted_records_and_jmespath(run_playbook, local_inventory, sqlite_url):
     got = run.results['ns1']['collect']['ansible_facts']['got']
     expected = sorted((h, t) for h in ['gone', 'ns1', 'ns2', 'web1', 'web2'] for t in ['dns_server', 'host_record'])
     assert [(r['host'], r['type']) for r in got] == expected
-    assert set(got[0]) == {'host', 'type', 'key', 'data', 'tags', 'updated'}
+    assert set(got[0]) == {'host', 'type', 'key', 'data', 'tags', 'updated', 'writer'}
+    import getpass
+    assert {r['writer'] for r in got} == {getpass.getuser()}  # SQLite: the controller's Unix user
     run = run_playbook(collect("query('podim.fleet.exported', 'dns_server', hosts='dns_servers', "
                                "query='[].data.address')"), local_inventory(HOSTS, GROUPS),
                        {'PODIM_FLEET_STORE': sqlite_url})

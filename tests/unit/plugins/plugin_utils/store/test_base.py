@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.store import MAX_DATA_BYTES, StoreError
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import MAX_DATA_BYTES, MAX_RECORD_BYTES, StoreError
 
 
 def rec(typ='dns_server', key='default', data=None, tags=None):
@@ -105,6 +105,52 @@ def test_bad_records_are_refused_and_nothing_is_written(store, namespace, bad, m
         store.apply(namespace, 'h1', [bad])
     [kept] = store.query(namespace, ['ok'])
     assert kept.data == {'keep': True}
+
+
+BIG = 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize('bad, what', [
+    # the limit covers the whole record, not only data
+    ({'type': 'ok', 'data': {}, 'tags': [f'tag{i}' for i in range(BIG // 8)]}, 'too many'),
+    ({'type': 'ok', 'data': {}, 'tags': ['x' * BIG]}, 'at most 128 characters'),
+    ({'type': 'ok', 'data': {}, 'tags': ['prod\n']}, 'control characters'),
+    ({'type': 'ok', 'data': {'blob': 'x' * (MAX_RECORD_BYTES - 5000)}, 'tags': [f'{i:0>120}' for i in range(64)]},
+     'over the limit of 65536 bytes'),
+    ({'type': 'ok', 'key': 'k' * 200, 'data': {'blob': 'x' * (MAX_RECORD_BYTES - 200)}}, 'over the limit'),
+    ({'type': 't' * BIG, 'data': {}}, 'type'),
+    ({'type': 't' * 65, 'data': {}}, '1-64 lowercase'),
+    ({'type': 'ok\n', 'data': {}}, 'type'),
+    ({'type': 'ok', 'key': 'k\n', 'data': {}}, 'key'),
+    ({'type': 'ok', 'data': {'load': {'avg': float('nan')}}}, 'data.load.avg is not a finite number'),
+    ({'type': 'ok', 'data': {'x': [1, float('inf')]}}, r'data.x\[1\] is not a finite number'),
+    ({'type': 'ok', 'data': {'x': -float('inf')}}, 'data.x is not a finite number'),
+])
+def test_oversized_and_invalid_records_say_what_and_where(store, namespace, bad, what):
+    store.apply(namespace, 'h1', [rec('ok', data={'keep': True})])
+    with pytest.raises(StoreError, match=what) as info:
+        store.apply(namespace, 'h1', [rec('other'), bad])
+    message = str(info.value)
+    assert len(message) < 600, 'a huge value must not become a huge message'
+    assert f"of host 'h1' in namespace {namespace}" in message
+    assert [(r.type, r.data) for r in store.query(namespace, ['ok', 'other'])] == [('ok', {'keep': True})]
+
+
+def test_records_up_to_the_limits_are_accepted(store, namespace):
+    fixed = len(namespace) + len('h1') + len('t' * 64) + len('default') + len('{"blob":""}') + len('[]')
+    data = {'blob': 'x' * (MAX_RECORD_BYTES - fixed)}
+    store.apply(namespace, 'h1', [{'type': 't' * 64, 'data': data}])
+    store.apply(namespace, 'h2', [rec(tags=[f'{i:0>128}' for i in range(64)])])
+    with pytest.raises(StoreError, match='over the limit'):
+        store.apply(namespace, 'h3', [{'type': 't' * 64, 'data': {'blob': data['blob'] + 'x'}}])
+    assert [r.host for r in store.query(namespace, ['t' * 64, 'dns_server'])] == ['h1', 'h2']
+
+
+def test_huge_host_is_refused_briefly(store, namespace):
+    with pytest.raises(StoreError, match='host') as info:
+        store.apply(namespace, 'h' * BIG, [rec()])
+    assert len(str(info.value)) < 600
+    assert store.query(namespace, ['dns_server']) == []
 
 
 def test_bad_namespace_and_host(store):

@@ -6,11 +6,19 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import socket
+import subprocess
+import urllib.parse
+import uuid
+from pathlib import Path
 
 import pytest
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, base, open_store
+from ansible_collections.podim.fleet.plugins.plugin_utils.store.grants import PG_SCHEMA_VERSION, AccessDenied
+from ansible_collections.podim.fleet.plugins.plugin_utils.store.postgresql import PostgreSQLStore
 from ansible_collections.podim.fleet.plugins.plugin_utils.store.postgresql import redact
 
 
@@ -84,3 +92,132 @@ def test_two_controllers_reach_the_same_decision(namespace, pg_url):
     for proc in procs:
         proc.join(30)
     assert results[0] == results[1]
+
+
+# -- schema upgrade of a store made before access control -------------------
+
+@pytest.fixture
+def old_store(pg_url):
+    """A database of its own holding a version-1 store (no writer, no grants), as earlier releases made it."""
+    psycopg = pytest.importorskip('psycopg')
+    name = f'podim_old_{uuid.uuid4().hex[:8]}'
+    parts = urllib.parse.urlsplit(pg_url)
+    maintenance = urllib.parse.urlunsplit(parts._replace(path='/postgres'))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE {name}')
+    url = urllib.parse.urlunsplit(parts._replace(path=f'/{name}'))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute('CREATE TABLE podim_schema (version INTEGER NOT NULL)')
+        conn.execute('INSERT INTO podim_schema (version) VALUES (1)')
+        for statement in base.MIGRATIONS[0]:
+            conn.execute(statement.format(ts='DOUBLE PRECISION'))
+        conn.execute("INSERT INTO podim_records VALUES ('default', 'ns1', 'dns_server', 'default', "
+                     "'{\"address\":\"10.0.0.1\"}', '[]', '{}', 1, 1)")
+        conn.execute("INSERT INTO podim_decisions VALUES ('default', 'dns', '{\"v\":1}', 1)")
+    yield url, name
+    from ansible_collections.podim.fleet.plugins.plugin_utils.store import close_all
+    close_all()
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+
+
+def test_a_store_of_an_earlier_release_is_upgraded_by_its_owner(old_store):
+    psycopg = pytest.importorskip('psycopg')
+    url, _name = old_store
+    # a role that is not the owner cannot upgrade it, and says who can
+    role, password = f'pft_{uuid.uuid4().hex[:8]}_old', uuid.uuid4().hex
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON podim_schema, podim_records, podim_decisions TO {role}')
+    parts = urllib.parse.urlsplit(url)
+    role_url = urllib.parse.urlunsplit(parts._replace(netloc=f'{role}:{password}@{parts.netloc.rsplit("@", 1)[-1]}'))
+    try:
+        with pytest.raises(AccessDenied, match=f"by the owner of its tables, which role '{role}' is not"):
+            PostgreSQLStore(role_url)
+        store = open_store(url)
+        with store._read() as cur:
+            cur.execute('SELECT (SELECT version FROM podim_schema), (SELECT version FROM podim_pg_schema)')
+            assert cur.fetchone() == (base.SCHEMA_VERSION, PG_SCHEMA_VERSION)
+            cur.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relname LIKE 'podim%' ORDER BY 1")
+            assert [row[0] for row in cur.fetchall()] == ['podim_decisions', 'podim_records']
+        # the single-role setup goes on unchanged: the owner reads and writes everything, without grants
+        [old] = store.query('default', ['dns_server'])
+        assert old.data == {'address': '10.0.0.1'} and old.writer == ''
+        assert store.load_decisions('default') == {'dns': {'v': 1}}
+        store.apply('default', 'ns2', [{'type': 'dns_server', 'data': {}}])
+        assert [r.writer for r in store.query('default', ['dns_server'])] == ['', store.role]
+        # the table privileges it had been given by hand before RLS existed now give it nothing
+        with psycopg.connect(role_url, autocommit=True) as conn:
+            assert conn.execute('SELECT count(*) FROM podim_records').fetchone()[0] == 0
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("INSERT INTO podim_records VALUES ('default', 'x', 't', 'k', '{}', '[]', '{}', 0, 0, '')")
+    finally:
+        from ansible_collections.podim.fleet.plugins.plugin_utils.store import close_all
+        close_all()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'REVOKE ALL ON podim_schema, podim_records, podim_decisions FROM {role}')
+        with psycopg.connect(urllib.parse.urlunsplit(parts._replace(path='/postgres')), autocommit=True) as conn:
+            conn.execute(f'DROP ROLE {role}')
+
+
+# -- TLS ------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[5]
+
+
+def _openssl_ca(directory: Path) -> Path:
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+                    '-days', '1', '-keyout', str(directory / 'other.key'), '-out', str(directory / 'other.crt'),
+                    '-subj', '/CN=some other CA'], check=True, capture_output=True)
+    return directory / 'other.crt'
+
+
+@pytest.fixture(scope='module')
+def tls_server(tmp_path_factory):
+    """A server of its own with ssl=on and a certificate for `localhost` from a CA made for this run."""
+    if not shutil.which('openssl') or not list(Path('/usr/lib/postgresql').glob('*/bin/initdb')):
+        pytest.skip('needs openssl and the PostgreSQL server binaries (scripts/apt-install.sh)')
+    state = tmp_path_factory.mktemp('pg-tls')
+    env = dict(os.environ, PODIM_FLEET_PG_STATE_DIR=str(state), PODIM_FLEET_PG_SSL='1',
+               PODIM_FLEET_PG_PORT=str(56500 + os.getpid() % 300))
+    script = str(REPO / 'scripts' / 'pg-test-server.sh')
+    started = subprocess.run([script, 'start'], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield started.stdout.strip(), state / 'ca.crt'
+    finally:
+        subprocess.run([script, 'stop'], env=env, capture_output=True, timeout=120, check=False)
+
+
+def _tls_url(url: str, host: str, ca: Path, mode: str = 'verify-full') -> str:
+    parts = urllib.parse.urlsplit(url)
+    userinfo, hostport = parts.netloc.rsplit('@', 1)
+    port = hostport.rsplit(':', 1)[1]
+    # hostaddr: where to connect; host: the name the certificate must carry
+    query = urllib.parse.urlencode({'sslmode': mode, 'sslrootcert': str(ca), 'hostaddr': '127.0.0.1'})
+    return urllib.parse.urlunsplit(parts._replace(netloc=f'{userinfo}@{host}:{port}', query=query))
+
+
+def test_tls_verify_full_against_the_test_ca(tls_server, namespace):
+    url, ca = tls_server
+    store = open_store(_tls_url(url, 'localhost', ca))
+    with store._read() as cur:
+        cur.execute('SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
+        ssl, version = cur.fetchone()
+    assert ssl and version.startswith('TLSv1.')
+    assert store.apply(namespace, 'h1', [{'type': 't', 'data': {}}])
+    assert [r.host for r in store.query(namespace, ['t'])] == ['h1']
+
+
+def test_tls_wrong_ca_fails(tls_server, tmp_path):
+    url, _ca = tls_server
+    with pytest.raises(StoreError, match='certificate verify failed'):
+        open_store(_tls_url(url, 'localhost', _openssl_ca(tmp_path)))
+
+
+def test_tls_wrong_host_name_fails(tls_server):
+    url, ca = tls_server
+    with pytest.raises(StoreError, match='does not match host name "fleet-db.example"'):
+        open_store(_tls_url(url, 'fleet-db.example', ca))
+    # verify-ca checks the chain but not the name: only verify-full catches a wrong host
+    assert open_store(_tls_url(url, 'fleet-db.example', ca, mode='verify-ca'))
