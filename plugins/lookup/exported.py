@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Returns the records of the given types from the podim.fleet store, sorted by (host, type, key), so the
     same store always renders the same file.
-  - Each record is a mapping C({host, type, key, data, tags, updated}).
+  - Each record is a mapping C({host, type, key, data, tags, updated, writer}); C(writer) is who wrote it, as the
+    store records it (the database role on PostgreSQL).
   - Collected data is data, never template; strings that look like Jinja2 come back literally.
   - A store that does not exist, a bad O(store_url) or an unreachable database is an error, never an empty list.
 options:
