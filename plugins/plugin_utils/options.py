@@ -14,6 +14,7 @@ import difflib
 import math
 import typing as t
 
+# Ansible's boolean spellings (ansible.module_utils.parsing.convert_bool); anything else is an error, not false.
 TRUE_WORDS = frozenset(('yes', 'on', '1', 'true', 'y', 't'))
 FALSE_WORDS = frozenset(('no', 'off', '0', 'false', 'n', 'f'))
 

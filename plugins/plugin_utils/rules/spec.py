@@ -14,6 +14,7 @@ import keyword
 import re
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.options import FALSE_WORDS, TRUE_WORDS
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import PatternError, split_pattern, term_refers_to
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import (
     Expression, ExpressionCompiler, ExpressionError, check_template,
@@ -44,9 +45,6 @@ RESERVED_VARS = frozenset({
     'inventory_file', 'inventory_hostname', 'inventory_hostname_short', 'omit', 'play_hosts', 'playbook_dir',
     'role_name', 'role_names', 'role_path', 'role_uuid', 'vars',
 })
-# Ansible's boolean spellings (ansible.module_utils.parsing.convert_bool); anything else is an error, not false.
-BOOLEANS_TRUE = frozenset({'y', 'yes', 'on', '1', 'true', 't'})
-BOOLEANS_FALSE = frozenset({'n', 'no', 'off', '0', 'false', 'f'})
 
 
 class Count(t.NamedTuple):
@@ -90,9 +88,9 @@ def parse_bool(path: str, field: str, value: t.Any, source: str = '') -> bool:
         return bool(value)
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in BOOLEANS_TRUE:
+        if text in TRUE_WORDS:
             return True
-        if text in BOOLEANS_FALSE:
+        if text in FALSE_WORDS:
             return False
     where = f' (from {source})' if source else ''
     raise SpecError(path, None, field, f'must be a boolean (true/false, yes/no, on/off, 1/0), got {value!r}{where}')

@@ -17,6 +17,7 @@ record logic (validation, comparison, ordering) lives here once.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -74,6 +75,7 @@ class StoreError(Exception):
     """Anything that went wrong in the store, with a message fit for a user."""
 
 
+@functools.lru_cache(maxsize=None)  # asked at every write; the effective uid of a worker never changes
 def unix_user() -> str:
     """The controller's Unix user: who writes a file store (its trust boundary)."""
     import pwd
