@@ -9,8 +9,8 @@ vars all override them. An export signed with them could impersonate any
 host. So the name comes from the host object the worker process was forked
 for (`ansible.executor.process.worker.current_worker`, set by ansible-core
 2.19 and 2.21 before any task code runs; ansible-core offers no public
-accessor), and the groups from the `groups` magic variable, which Ansible
-merges after every other variable source.
+accessor), and so do its groups (the same as the `groups` magic variable,
+which Ansible merges after every other variable source).
 """
 
 from __future__ import annotations
@@ -43,10 +43,6 @@ def inventory_identity(task_vars: t.Mapping[str, t.Any]) -> tuple[str, list[str]
         raise IdentityError(f'the variable inventory_hostname says {str(claimed)!r} but this task runs for '
                             f'inventory host {name!r}: a host is identified by the inventory, never by variables; '
                             'remove the inventory_hostname override. Nothing was written.')
-    groups = task_vars.get('groups')
-    if not isinstance(groups, t.Mapping):
-        raise IdentityError(f'host {name}: the magic variable groups is not available, so its group membership '
-                            'cannot be checked')
-    member_of = sorted(group for group, members in groups.items()
-                       if group != 'all' and members is not None and name in members)
+    # the host object's own groups: the inventory's, and no scan of every group's member list per export
+    member_of = sorted(group.name for group in host.get_groups() if group.name != 'all')
     return name, member_of
