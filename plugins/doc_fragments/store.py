@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, podim.fleet developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Store options shared by podim.fleet.export, podim.fleet.purge, podim.fleet.exported and podim.fleet.rules."""
+"""Store settings shared by podim.fleet.export, podim.fleet.purge, podim.fleet.exported and podim.fleet.rules.
+
+DOCUMENTATION and EXPORT_POLICY are also the definitions ansible-core's
+config manager resolves for the action plugins (plugin_utils/settings.py),
+so the sources, defaults and origins are declared here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +28,8 @@ options:
         named by the environment variable E(PGPASSFILE) or by C(?passfile=/path) in the URL, or a service of
         C(~/.pg_service.conf) (C(postgresql://?service=fleet)). A password given in the URL anyway is shown as
         C(***) in results and errors.
-      - When not set anywhere, C(sqlite:///~/.ansible/podim_fleet.sqlite).
     type: str
+    default: sqlite:///~/.ansible/podim_fleet.sqlite
     env:
       - name: PODIM_FLEET_STORE
     ini:
@@ -43,8 +48,29 @@ options:
         key: namespace
 """
 
+    # Used by the action plugin of podim.fleet.export, which cannot declare
+    # env/ini sources itself; shown by podim.fleet.store_settings.
+    EXPORT_POLICY = r"""
+options:
+  export_policy:
+    description:
+      - The operator's export policy, applied to every P(podim.fleet.export#module) task of this controller.
+      - >-
+        A mapping of record type to the inventory groups whose members may export it, as YAML or JSON text, for
+        example C({"dns_server": ["dns_servers"], "database": ["db_servers"]}). A host outside those groups that
+        exports such a type fails, and nothing is written. Types not named are not restricted.
+      - Group membership comes from the inventory Ansible loaded, never from variables.
+      - A task's own O(podim.fleet.export#module:export_policy) can only narrow this policy.
+    type: str
+    env:
+      - name: PODIM_FLEET_EXPORT_POLICY
+    ini:
+      - section: podim_fleet
+        key: export_policy
+"""
+
     # Modules cannot declare env/ini sources; their action plugins resolve the
-    # same sources (plugin_utils/settings.py), documented in the descriptions.
+    # DOCUMENTATION definitions above through ansible-core (plugin_utils/settings.py).
     MODULE = r"""
 options:
   store_url:
@@ -62,11 +88,12 @@ options:
         C(***) in results and errors.
       - When not set, the environment variable E(PODIM_FLEET_STORE), then C(store_url) in the C([podim_fleet])
         section of C(ansible.cfg), then C(sqlite:///~/.ansible/podim_fleet.sqlite).
+        C(ansible-config dump -t lookup podim.fleet.store_settings) shows the value in effect and where it comes from.
     type: str
   namespace:
     description:
       - Keeps fleets sharing one store apart (for example C(staging) and C(production)).
       - When not set, the environment variable E(PODIM_FLEET_NAMESPACE), then C(namespace) in the
-        C([podim_fleet]) section of C(ansible.cfg), then V(default).
+        C([podim_fleet]) section of C(ansible.cfg), then V(default), as for O(store_url).
     type: str
 """

@@ -216,9 +216,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import (
     RESERVED_VARS, RulesSpec, check_constructed, check_top_level, parse_bool, parse_spec,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.view import InventoryView
-from ansible_collections.podim.fleet.plugins.plugin_utils.store import (
-    DEFAULT_NAMESPACE, DEFAULT_STORE_URL, StoreError, open_store, sqlite_path,
-)
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, sqlite_path
 
 FILE_SUFFIXES = ('.rules.yml', '.rules.yaml')
 REMEMBER_ENV = 'PODIM_FLEET_RULES_REMEMBER'
@@ -341,8 +339,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         return combine_vars(get_group_vars(obj.get_groups()), obj.get_vars())
 
     def _decide(self, spec: RulesSpec, remember: bool) -> Result:
-        url = self.get_option('store_url') or DEFAULT_STORE_URL
-        namespace = self.get_option('namespace') or DEFAULT_NAMESPACE
+        url = self.get_option('store_url')
+        namespace = self.get_option('namespace')
         view = self._view(spec)
         outcome: dict[str, Result] = {}
 

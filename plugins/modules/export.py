@@ -24,6 +24,7 @@ description:
   - Only hosts allowed by the export policy may export a type. The policy comes from
     C([podim_fleet] export_policy) in C(ansible.cfg) or the environment variable E(PODIM_FLEET_EXPORT_POLICY)
     (a YAML or JSON mapping of each type to a list of groups); O(export_policy) can narrow it for one task, never widen it.
+    P(podim.fleet.store_settings#lookup) shows the policy in effect and where it comes from.
   - The data of one record may take at most 64 KiB as JSON.
 options:
   type:

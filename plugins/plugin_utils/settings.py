@@ -1,68 +1,81 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, podim.fleet developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Settings for action plugins, resolved like documented plugin options.
+"""Store settings, resolved by ansible-core's config manager from the doc fragment.
 
-Lookup and inventory plugins get env/ini resolution from their
-DOCUMENTATION; action plugins do not, so podim.fleet.export and
-podim.fleet.purge resolve the same settings here, in the same order:
-task argument, then environment variable, then ansible.cfg [podim_fleet],
-then the default.
+Lookup and inventory plugins get env/ini resolution from their DOCUMENTATION;
+action plugins do not. podim.fleet.export, podim.fleet.purge and
+podim.fleet.store_grant therefore resolve the settings of the lookup
+podim.fleet.store_settings, whose definitions are the podim.fleet.store doc
+fragment: one declaration of sources and defaults, shown with its origin by
+`ansible-config dump -t lookup podim.fleet.store_settings`.
 """
 
 from __future__ import annotations
 
-import configparser
 import json
-import os
 import typing as t
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.store import DEFAULT_NAMESPACE, DEFAULT_STORE_URL
-
-SECTION = 'podim_fleet'
-ENV = {
-    'store_url': 'PODIM_FLEET_STORE',
-    'namespace': 'PODIM_FLEET_NAMESPACE',
-    'export_policy': 'PODIM_FLEET_EXPORT_POLICY',
-}
-DEFAULTS: dict[str, t.Any] = {
-    'store_url': DEFAULT_STORE_URL,
-    'namespace': DEFAULT_NAMESPACE,
-    'export_policy': None,
-}
+# the plugin whose definitions (the fragment) hold the settings
+PLUGIN_TYPE = 'lookup'
+PLUGIN_NAME = 'podim.fleet.store_settings'
+NAMES = ('store_url', 'namespace', 'export_policy')
 
 
 class SettingError(ValueError):
     """A setting with a value that cannot be used; the message names its source."""
 
 
-def _ini_value(key: str) -> tuple[str | None, str | None]:
-    """(value, config file) of [podim_fleet] key in the ansible.cfg Ansible uses."""
-    from ansible.config.manager import find_ini_config_file
-    path = find_ini_config_file()
-    if not path or not os.path.isfile(path):
-        return None, None
-    parser = configparser.ConfigParser(inline_comment_prefixes=(';',), interpolation=None)
-    try:
-        parser.read(path, encoding='utf-8')
-    except configparser.Error as exc:
-        raise SettingError(f'cannot read {path}: {exc}') from None
-    if parser.has_option(SECTION, key):
-        return parser.get(SECTION, key), path
-    return None, None
+def definitions() -> dict[str, dict]:
+    """The option definitions of the store settings, from the doc fragment."""
+    import yaml
+    from ansible_collections.podim.fleet.plugins.doc_fragments.store import ModuleDocFragment
+    options: dict[str, dict] = {}
+    for text in (ModuleDocFragment.DOCUMENTATION, ModuleDocFragment.EXPORT_POLICY):
+        options.update(yaml.load(text, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))['options'])
+    return options
+
+
+def _config():
+    """ansible-core's config manager, knowing the store settings.
+
+    Registering the fragment's definitions directly costs a YAML parse (< 1 ms);
+    loading the lookup plugin in every worker would cost tens of ms per task.
+    """
+    from ansible import constants as C
+    if not C.config.get_configuration_definitions(PLUGIN_TYPE, PLUGIN_NAME):
+        C.config.initialize_plugin_configuration_definitions(PLUGIN_TYPE, PLUGIN_NAME, definitions())
+    return C.config
+
+
+def describe_origin(name: str, origin: str) -> str:
+    """The config manager's origin ('env: X', a file path, 'default') in words."""
+    if origin.startswith('env: '):
+        return f'environment variable {origin[5:]}'
+    if origin in ('default', '') or origin.startswith(('task option', 'Direct')):
+        return origin or 'default'
+    return f'[podim_fleet] {name} in {origin}'
 
 
 def resolve(name: str, task_value: t.Any = None) -> tuple[t.Any, str]:
-    """(value, where it came from) of one setting."""
+    """(value, where it came from) of one setting: task option, env, ansible.cfg, default."""
+    if name not in NAMES:
+        raise SettingError(f'unknown setting {name!r}: one of {", ".join(NAMES)}')
     if task_value is not None:
-        return task_value, f'task option {name}'
-    env_name = ENV[name]
-    if os.environ.get(env_name):
-        return os.environ[env_name], f'environment variable {env_name}'
-    value, path = _ini_value(name)
-    if value is not None:
-        return value, f'[{SECTION}] {name} in {path}'
-    return DEFAULTS[name], 'default'
+        value, origin = task_value, f'task option {name}'
+    else:
+        from ansible.errors import AnsibleError
+        try:
+            value, raw_origin = _config().get_config_value_and_origin(name, plugin_type=PLUGIN_TYPE,
+                                                                      plugin_name=PLUGIN_NAME)
+        except AnsibleError as exc:
+            raise SettingError(f'setting {name}: {exc}') from None
+        origin = describe_origin(name, str(raw_origin or 'default'))
+        # plain str: values read from env/ini carry ansible-core's trust tags
+        value = None if value is None else str(value)
+    if name != 'export_policy' and (value is None or not str(value).strip()):
+        raise SettingError(f'{name} from {origin} is empty')
+    return value, origin
 
 
 def parse_export_policy(value: t.Any, origin: str) -> dict[str, list[str]] | None:

@@ -18,8 +18,6 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import (  #
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.store.urls import redact, scrub  # noqa: F401 (re-exported)
 
-DEFAULT_STORE_URL = 'sqlite:///~/.ansible/podim_fleet.sqlite'
-DEFAULT_NAMESPACE = 'default'
 
 # One open store per (process, url, create): ansible forks workers, and a
 # connection must never cross a fork.
@@ -38,13 +36,15 @@ def sqlite_path(url: str) -> str:
     return os.path.abspath(os.path.expanduser(path))
 
 
-def open_store(url: str | None = None, create: bool = True) -> Store:
+def open_store(url: str, create: bool = True) -> Store:
     """Open (or reuse in this process) the store at url.
 
     create=False makes a missing SQLite file an error instead of creating it:
     readers must not mistake a wrong path for an empty fleet.
     """
-    url = (url or DEFAULT_STORE_URL).strip()
+    if not isinstance(url, str) or not url.strip():
+        raise StoreError('store_url is empty: set it, PODIM_FLEET_STORE or [podim_fleet] store_url in ansible.cfg')
+    url = url.strip()
     cache_key = (os.getpid(), url, create)
     store = _OPEN.get(cache_key)
     if store is not None:
