@@ -15,7 +15,11 @@ holds grants (policies, trigger checks), alternating, on the same data:
    included, as bench_exported.py does) and from the first write to the last
    (start-up and connections excluded: the stricter figure); as the
    owner, as a role with a write grant, and as a role whose grant is tied to
-   placement (every write looks the host up in a decision of 1,000 members).
+   placement (every write looks the host up in a decision of 1,000 members);
+3. one exporter: the same write (one transaction of store.apply) in the
+   three modes, alternating write by write on open connections, so that
+   the machine's load slows each alike (the figure a busy machine disturbs
+   least).
 Medians over --runs; the ratio is role / owner.  --markdown prints the
 tables for docs/benchmarks.md.
 """
@@ -78,6 +82,40 @@ def bench_read(urls: dict[str, str], namespace: str, runs: int, hosts: int, samp
         out[f'{mode}_median_ms'] = statistics.median(values) * 1000
     out['ratio'] = out['role_median_ms'] / out['owner_median_ms']
     out['paired_ratio_median'] = statistics.median(pair_ratios)
+    return out
+
+
+def bench_serial_writes(urls: dict[str, str], namespaces: dict[str, str], runs: int, samples: int,
+                        per_writer: int) -> dict:
+    """One exporter's write (store.apply of a new record: one transaction), alternating write by write
+    between the modes on open connections, so that the machine's load slows each alike; the paired
+    figure is the median of the ratios of neighbouring writes."""
+    stores = {mode: PostgreSQLStore(url) for mode, url in urls.items()}
+    modes = list(stores)
+    per_run: dict[str, list[float]] = {mode: [] for mode in modes}
+    pairs: dict[str, list[float]] = {mode: [] for mode in modes if mode != 'owner'}
+    for run in range(runs + 1):
+        times: dict[str, list[float]] = {mode: [] for mode in modes}
+        for sample in range(samples):
+            for mode in (modes if sample % 2 == 0 else modes[::-1]):
+                host = f'w{sample % 20:02d}-h{(run * samples + sample) // 20 % per_writer:04d}'  # members of `web`
+                start = time.perf_counter()
+                stores[mode].apply(namespaces[mode], host, [{'type': 'web_backend', 'key': f'r{run}-{sample}',
+                                                             'data': {'address': '10.0.0.1', 'port': 80}}])
+                times[mode].append(time.perf_counter() - start)
+        if run:  # run 0 warms the connections (the policy functions are compiled once per session)
+            for mode in modes:
+                per_run[mode].append(statistics.median(times[mode]))
+            for mode in pairs:
+                pairs[mode].extend(t / o for o, t in zip(times['owner'], times[mode]))
+    for store in stores.values():
+        store.close()
+    out: dict = {'runs': runs, 'samples_per_run': samples}
+    for mode in modes:
+        out[f'{mode}_median_ms'] = statistics.median(per_run[mode]) * 1000
+    for mode in pairs:
+        out[f'{mode}_ratio'] = out[f'{mode}_median_ms'] / out['owner_median_ms']
+        out[f'{mode}_paired_ratio_median'] = statistics.median(pairs[mode])
     return out
 
 
@@ -149,11 +187,21 @@ def markdown(results: dict) -> str:
         f'{read["role_median_ms"]:.3f} ms | {read["ratio"]:.3f} (median of paired reads: '
         f'{read["paired_ratio_median"]:.3f}) |',
         '',
+    ]
+    names = {'owner': 'owner (no RLS)', 'role': 'granted role (RLS)', 'placement': 'role, placement-tied grant'}
+    serial = results['serial']
+    lines += [f'| one exporter, {serial["runs"]} runs x {serial["samples_per_run"]} writes alternating | median '
+              '| ratio | median of paired writes |', '|---|---|---|---|']
+    for mode in ('owner', 'role', 'placement'):
+        ratio = '1' if mode == 'owner' else f'{serial[f"{mode}_ratio"]:.3f}'
+        paired = '1' if mode == 'owner' else f'{serial[f"{mode}_paired_ratio_median"]:.3f}'
+        lines.append(f'| {names[mode]} | {serial[f"{mode}_median_ms"]:.3f} ms | {ratio} | {paired} |')
+    lines.append('')
+    lines += [
         f'| {conc["writers"]} concurrent exporters, {conc["writes"]:,} writes | whole (start-up included) | ratio '
         '| first to last write | writes/s | ratio |',
         '|---|---|---|---|---|---|',
     ]
-    names = {'owner': 'owner (no RLS)', 'role': 'granted role (RLS)', 'placement': 'role, placement-tied grant'}
     for mode in ('owner', 'role', 'placement'):
         whole = '1' if mode == 'owner' else f'{conc[f"{mode}_whole_ratio"]:.3f}'
         ratio = '1' if mode == 'owner' else f'{conc[f"{mode}_ratio"]:.3f}'
@@ -194,6 +242,8 @@ def main() -> None:
         team = role_url(url, role, password)
         results['read'] = bench_read({'owner': url, 'role': team}, ns['read'], runs, hosts, samples)
         results['read']['records'] = hosts * types
+        results['serial'] = bench_serial_writes({'owner': url, 'role': team, 'placement': team}, ns, runs, samples,
+                                                per_writer)
         results['concurrent'] = bench_concurrent({'owner': url, 'role': team, 'placement': team}, admin, ns, runs,
                                                  20, per_writer)
     finally:
@@ -211,7 +261,9 @@ def main() -> None:
         print(markdown(results))
     slow = [name for name, value in (('read', results['read']['ratio']),
                                      ('concurrent (whole)', results['concurrent']['role_whole_ratio']),
-                                     ('concurrent (writes)', results['concurrent']['role_ratio'])) if value > 1.10]
+                                     ('concurrent (writes)', results['concurrent']['role_ratio']),
+                                     ('one exporter (paired writes)',
+                                      results['serial']['role_paired_ratio_median'])) if value > 1.10]
     if slow and not args.quick:
         print(f'bench_rls: over the 10 % goal: {", ".join(slow)}', file=sys.stderr)
 

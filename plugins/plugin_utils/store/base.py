@@ -75,6 +75,14 @@ class StoreError(Exception):
     """Anything that went wrong in the store, with a message fit for a user."""
 
 
+class WriteConflict(StoreError):
+    """Another writer inserted the same record during this transaction; running it again resolves it."""
+
+
+# one transaction of apply() and up to two re-runs after a WriteConflict
+WRITE_ATTEMPTS = 3
+
+
 @functools.lru_cache(maxsize=None)  # asked at every write; the effective uid of a worker never changes
 def unix_user() -> str:
     """The controller's Unix user: who writes a file store (its trust boundary)."""
@@ -295,6 +303,17 @@ class Store:
         rows = [encode_record(namespace, host, item) for item in upserts]
         gone = [(check_name('type', typ), check_key(key)) for typ, key in deletes]
         exporter_text = canonical_json(exporter or {})
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return self._apply_once(namespace, host, rows, gone, exporter_text, check_mode)
+            except WriteConflict:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError('unreachable')
+
+    def _apply_once(self, namespace: str, host: str, rows: list, gone: list, exporter_text: str,
+                    check_mode: bool) -> list[dict]:
+        """One transaction of apply(); WriteConflict when another writer inserted one of the records first."""
         writer = self._writer()
         now = time.time()
         changes: list[dict] = []
@@ -310,12 +329,19 @@ class Store:
                 changes.append({'type': typ, 'key': key, 'before': before, 'after': after})
                 if check_mode:
                     continue
-                cur.execute(self._sql(
-                    'INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, seen, '
-                    'writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, type, host, key) DO UPDATE '
-                    'SET data = excluded.data, tags = excluded.tags, exporter = excluded.exporter, '
-                    'updated = excluded.updated, seen = excluded.seen, writer = excluded.writer'),
-                    (namespace, host, typ, key, data, tags, exporter_text, now, now, writer))
+                # a plain INSERT or UPDATE, not an upsert: under row-level security an upsert is checked by
+                # the insert, update and read policies at once.  A concurrent insert of the same record
+                # makes the INSERT fail (WriteConflict), and apply() runs the transaction again.
+                if before is not None:
+                    cur.execute(self._sql(
+                        'UPDATE podim_records SET data = ?, tags = ?, exporter = ?, updated = ?, seen = ?, '
+                        'writer = ? WHERE namespace = ? AND type = ? AND host = ? AND key = ?'),
+                        (data, tags, exporter_text, now, now, writer, namespace, typ, host, key))
+                if before is None or cur.rowcount == 0:
+                    cur.execute(self._sql(
+                        'INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, '
+                        'seen, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+                        (namespace, host, typ, key, data, tags, exporter_text, now, now, writer))
             for typ, key in gone:
                 before = self._fetch_one(cur, namespace, host, typ, key)
                 if before is None:

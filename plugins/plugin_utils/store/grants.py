@@ -238,6 +238,43 @@ PG_MIGRATIONS: list[list[str]] = [
         'CREATE POLICY podim_delete ON {s}.podim_decisions FOR DELETE '
         'USING (namespace IN (SELECT {s}.podim_fleet_namespaces(NULL)))',
     ],
+    [
+        # An UPDATE that keeps the namespace, type and host needs no check of the old row: the policy's
+        # WITH CHECK already checks the new row with the stricter question (placement included).  Saves
+        # one grant look-up per changed record.
+        """CREATE OR REPLACE FUNCTION {s}.podim_records_guard() RETURNS trigger
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+            AS $$
+            DECLARE
+                refusal TEXT;
+            BEGIN
+                IF TG_OP <> 'INSERT' AND row_security_active(TG_RELID)
+                        AND (TG_OP = 'DELETE' OR (NEW.namespace, NEW.type, NEW.host)
+                                                  IS DISTINCT FROM (OLD.namespace, OLD.type, OLD.host)) THEN
+                    -- removing or replacing needs the type, not the placement: a team may
+                    -- clean up the record of a host that left the group
+                    refusal := {s}.podim_fleet_write_refusal(OLD.namespace, OLD.type, OLD.host, false);
+                    IF refusal IS NOT NULL THEN
+                        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = refusal,
+                            HINT = 'podim.fleet access control: the store''s admin grants access with '
+                                   'podim.fleet.store_grant';
+                    END IF;
+                END IF;
+                IF TG_OP = 'DELETE' THEN
+                    RETURN OLD;
+                END IF;
+                IF TG_OP = 'UPDATE' AND (NEW.namespace, NEW.host, NEW.type, NEW.key, NEW.data, NEW.tags,
+                                         NEW.exporter, NEW.updated)
+                        IS NOT DISTINCT FROM (OLD.namespace, OLD.host, OLD.type, OLD.key, OLD.data, OLD.tags,
+                                              OLD.exporter, OLD.updated) THEN
+                    NEW.writer := OLD.writer;  -- only `seen` moved: the record is still the old writer's
+                ELSE
+                    NEW.writer := session_user;
+                END IF;
+                RETURN NEW;
+            END
+            $$""",
+    ],
 ]
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 

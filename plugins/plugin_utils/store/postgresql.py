@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import SCHEMA_VERSION, Store, StoreError
+from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import SCHEMA_VERSION, Store, StoreError, WriteConflict
 from ansible_collections.podim.fleet.plugins.plugin_utils.store.grants import (
     HINT_PREFIX, PG_SCHEMA_VERSION, AccessDenied, migrate as migrate_access,
 )
@@ -121,6 +121,9 @@ class PostgreSQLStore(Store):
             reason, explained = _refusal(exc)
             raise AccessDenied(f'store {self.url}: the database refused the write: {reason}; nothing was changed',
                                reason=reason, explained=explained) from None
+        except psycopg.errors.UniqueViolation as exc:
+            raise WriteConflict(f'store {self.url}: another writer stored the same record at the same time, '
+                                f'nothing was changed: {scrub(str(exc), self._dsn)}') from None
         except psycopg.Error as exc:
             raise StoreError(f'store {self.url}: write failed, nothing was changed: '
                              f'{scrub(str(exc), self._dsn)}') from None

@@ -221,3 +221,53 @@ def test_tls_wrong_host_name_fails(tls_server):
         open_store(_tls_url(url, 'fleet-db.example', ca))
     # verify-ca checks the chain but not the name: only verify-full catches a wrong host
     assert open_store(_tls_url(url, 'fleet-db.example', ca, mode='verify-ca'))
+
+
+def _same_records_writer(url, namespace, worker, count, barrier):
+    store = open_store(url)
+    barrier.wait()
+    for i in range(count):
+        store.apply(namespace, 'shared-host', [{'type': 't', 'key': f'k{i:03d}', 'data': {'by': worker}}])
+
+
+def test_writers_racing_to_create_the_same_records_all_succeed(namespace, pg_url):
+    """Each write is a plain INSERT when the record was absent: the loser of a race retries, nothing fails."""
+    open_store(pg_url)
+    ctx = multiprocessing.get_context('spawn')
+    barrier = ctx.Barrier(6)
+    procs = [ctx.Process(target=_same_records_writer, args=(pg_url, namespace, w, 40, barrier)) for w in range(6)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+    assert [proc.exitcode for proc in procs] == [0] * 6
+    records = open_store(pg_url).query(namespace, ['t'])
+    assert [r.key for r in records] == [f'k{i:03d}' for i in range(40)]
+    assert all(r.data['by'] in range(6) for r in records)
+
+
+def test_an_insert_that_lost_the_race_is_retried_as_an_update(namespace, pg_url, monkeypatch):
+    """The record appears between this writer's read and its INSERT (forced here): the transaction runs again."""
+    store = open_store(pg_url)
+    store.apply(namespace, 'h1', [{'type': 't', 'data': {'v': 1}}])
+    real_fetch, calls = PostgreSQLStore._fetch_one, []
+
+    def fetch_missing_once(self, cur, *args):
+        calls.append(args)
+        return None if len(calls) == 1 else real_fetch(self, cur, *args)
+
+    monkeypatch.setattr(PostgreSQLStore, '_fetch_one', fetch_missing_once)
+    changes = store.apply(namespace, 'h1', [{'type': 't', 'data': {'v': 2}}])
+    assert len(calls) == 2
+    assert changes == [{'type': 't', 'key': 'default', 'before': {'data': {'v': 1}, 'tags': []},
+                        'after': {'data': {'v': 2}, 'tags': []}}]
+    assert [r.data for r in store.query(namespace, ['t'])] == [{'v': 2}]
+
+
+def test_a_conflict_that_never_resolves_fails_and_writes_nothing(namespace, pg_url, monkeypatch):
+    store = open_store(pg_url)
+    store.apply(namespace, 'h1', [{'type': 't', 'data': {'v': 1}}])
+    monkeypatch.setattr(PostgreSQLStore, '_fetch_one', lambda self, cur, *args: None)
+    with pytest.raises(base.WriteConflict, match='another writer stored the same record'):
+        store.apply(namespace, 'h1', [{'type': 'u', 'data': {}}, {'type': 't', 'data': {'v': 2}}])
+    assert [(r.type, r.data) for r in store.query(namespace, ['t', 'u'])] == [('t', {'v': 1})]
