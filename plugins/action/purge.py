@@ -9,6 +9,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.podim.fleet.plugins.plugin_utils import settings
+from ansible_collections.podim.fleet.plugins.plugin_utils.exports import exporter_metadata
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
 
 ARGUMENT_SPEC = {
@@ -41,8 +42,10 @@ class ActionModule(ActionBase):
         try:
             store_url, _origin = settings.resolve('store_url', args['store_url'])
             namespace, _origin = settings.resolve('namespace', args['namespace'])
+            history_days, _origin = settings.resolve('history_days')
             store = open_store(store_url, create=False)
-            removed = store.purge(namespace, keep, types=args['types'], check_mode=self._task.check_mode)
+            removed = store.purge(namespace, keep, types=args['types'], check_mode=self._task.check_mode,
+                                  actor=exporter_metadata(), history_days=history_days)
         except (StoreError, settings.SettingError) as exc:
             raise AnsibleActionFail(f'podim.fleet.purge: {exc}') from None
         result.update({'changed': bool(removed), 'removed': removed, 'store_url': store.url})

@@ -46,6 +46,20 @@ options:
     ini:
       - section: podim_fleet
         key: namespace
+  history_days:
+    description:
+      - How many days of history (every change of a record or of a group's membership, see
+        P(podim.fleet.history#lookup)) the store keeps. Older entries are removed when rules are evaluated
+        and when records are purged, except the newest entry of each record and membership that still exists.
+      - On PostgreSQL only roles that row-level security does not bind (the owner of the tables) remove entries;
+        the history is append-only for every other role.
+    type: float
+    default: 90
+    env:
+      - name: PODIM_FLEET_HISTORY_DAYS
+    ini:
+      - section: podim_fleet
+        key: history_days
 """
 
     # Used by the action plugin of podim.fleet.export, which cannot declare

@@ -18,7 +18,7 @@ description:
   - A password in O(store_url) is shown as C(***). O(export_policy) is returned parsed, as a mapping.
 options:
   _terms:
-    description: Names of settings (C(store_url), C(namespace), C(export_policy)); all of them when none is given.
+    description: Names of settings (C(store_url), C(namespace), C(history_days), C(export_policy)); all of them when none is given.
     type: list
     elements: str
     required: false

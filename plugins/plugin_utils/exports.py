@@ -127,23 +127,33 @@ def check_type_schema(typ: str, data: dict) -> dict:
 
 
 def exporter_metadata() -> dict[str, t.Any]:
-    """Who wrote a record: controller, user and the ansible-playbook run.
+    """Who wrote a record: controller, user, the ansible-playbook run and its playbooks.
 
     Action plugins run in a worker forked from the ansible-playbook process,
     so the parent pid plus its start time identifies the run.
     """
-    ppid = os.getppid()
+    return run_metadata(os.getppid())
+
+
+def run_metadata(run_pid: int) -> dict[str, t.Any]:
+    """Who acts (the history's `actor`): controller, user, run id (pid of the ansible process and its start
+    time, or PODIM_FLEET_RUN_ID) and the playbooks of the run (none for ansible-inventory)."""
     started = ''
     try:
-        with open(f'/proc/{ppid}/stat', encoding='ascii') as stat:
+        with open(f'/proc/{run_pid}/stat', encoding='ascii') as stat:
             started = stat.read().rsplit(')', 1)[1].split()[19]
     except (OSError, IndexError):
         pass
     controller = socket.gethostname()
-    run_id = os.environ.get('PODIM_FLEET_RUN_ID') or f'{controller}:{ppid}:{started}'
+    run_id = os.environ.get('PODIM_FLEET_RUN_ID') or f'{controller}:{run_pid}:{started}'
     try:
         import getpass
         user = getpass.getuser()
     except Exception:  # no passwd entry in some containers
         user = str(os.getuid())
-    return {'controller': controller, 'user': user, 'run_id': run_id}
+    out: dict[str, t.Any] = {'controller': controller, 'user': user, 'run_id': run_id}
+    from ansible import context
+    playbooks = [str(arg) for arg in (context.CLIARGS.get('args') or ()) if str(arg).endswith(('.yml', '.yaml'))]
+    if playbooks:
+        out['playbook'] = ', '.join(playbooks)
+    return out

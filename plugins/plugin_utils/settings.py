@@ -19,7 +19,7 @@ import typing as t
 # the plugin whose definitions (the fragment) hold the settings
 PLUGIN_TYPE = 'lookup'
 PLUGIN_NAME = 'podim.fleet.store_settings'
-NAMES = ('store_url', 'namespace', 'export_policy')
+NAMES = ('store_url', 'namespace', 'history_days', 'export_policy')
 
 
 class SettingError(ValueError):
@@ -71,11 +71,26 @@ def resolve(name: str, task_value: t.Any = None) -> tuple[t.Any, str]:
         except AnsibleError as exc:
             raise SettingError(f'setting {name}: {exc}') from None
         origin = describe_origin(name, str(raw_origin or 'default'))
-        # plain str: values read from env/ini carry ansible-core's trust tags
-        value = None if value is None else str(value)
+        # plain values: those read from env/ini carry ansible-core's trust tags
+        if isinstance(value, str):
+            value = str(value)
+    if name == 'history_days':
+        return check_history_days(value, origin), origin
     if name != 'export_policy' and (value is None or not str(value).strip()):
         raise SettingError(f'{name} from {origin} is empty')
     return value, origin
+
+
+def check_history_days(value: t.Any, origin: str) -> float:
+    """A positive, finite number of days."""
+    import math
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        raise SettingError(f'history_days from {origin}: {value!r} is not a number of days') from None
+    if isinstance(value, bool) or not math.isfinite(days) or days <= 0:
+        raise SettingError(f'history_days from {origin}: {value!r} is not a positive number of days')
+    return days
 
 
 def parse_export_policy(value: t.Any, origin: str) -> dict[str, list[str]] | None:

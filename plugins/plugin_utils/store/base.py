@@ -67,7 +67,33 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE podim_records ADD COLUMN writer TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE podim_decisions ADD COLUMN writer TEXT NOT NULL DEFAULT ''",
     ],
+    [
+        # Every change of a record or of a group's membership, appended in the transaction of the change.
+        # subject: 'type/key' of a record or the group; before/after: JSON or NULL; actor: JSON (controller,
+        # user, run_id, playbook); detail: JSON of what else the change says (rule, voluntary, approved_by).
+        """CREATE TABLE IF NOT EXISTS podim_history (
+            id {id},
+            namespace TEXT NOT NULL,
+            at {ts} NOT NULL,
+            kind TEXT NOT NULL,
+            host TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT '',
+            key TEXT NOT NULL DEFAULT '',
+            grp TEXT NOT NULL DEFAULT '',
+            before TEXT,
+            after TEXT,
+            why TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{{}}',
+            actor TEXT NOT NULL DEFAULT '{{}}',
+            writer TEXT NOT NULL DEFAULT '')""",
+        'CREATE INDEX IF NOT EXISTS podim_history_by_time ON podim_history (namespace, at)',
+        'CREATE INDEX IF NOT EXISTS podim_history_by_host ON podim_history (namespace, host, at)',
+    ],
 ]
+# kinds of history entries
+RECORD_KINDS = ('created', 'changed', 'deleted', 'purged')
+MEMBER_KINDS = ('joined', 'left')
+DEFAULT_HISTORY_DAYS = 90.0
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -247,6 +273,8 @@ class Store:
     url: str
     # paramstyle of the DB-API driver: '?' (sqlite3) or '%s' (psycopg)
     placeholder = '?'
+    # the history's growing id column
+    id_column = 'INTEGER PRIMARY KEY AUTOINCREMENT'
 
     def _writer(self) -> str:
         """The `writer` the client sends; PostgreSQL replaces it by the database role (a trigger)."""
@@ -284,7 +312,7 @@ class Store:
                              f'({SCHEMA_VERSION}): upgrade the collection, do not write with an older one')
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[version - 1]:
-                cur.execute(statement.format(ts=ts_type))
+                cur.execute(statement.format(ts=ts_type, id=self.id_column))
             cur.execute(self._sql('UPDATE podim_schema SET version = ?'), (version,))
 
     # -- records -------------------------------------------------------
@@ -317,6 +345,7 @@ class Store:
         writer = self._writer()
         now = time.time()
         changes: list[dict] = []
+        history: list[tuple] = []
         with self._transaction() as cur:
             for typ, key, data, tags in rows:
                 before = self._fetch_one(cur, namespace, host, typ, key)
@@ -329,6 +358,8 @@ class Store:
                 changes.append({'type': typ, 'key': key, 'before': before, 'after': after})
                 if check_mode:
                     continue
+                history.append(self._record_entry(namespace, now, 'changed' if before else 'created', host, typ, key,
+                                                  before, after, '', exporter_text))
                 # a plain INSERT or UPDATE, not an upsert: under row-level security an upsert is checked by
                 # the insert, update and read policies at once.  A concurrent insert of the same record
                 # makes the INSERT fail (WriteConflict), and apply() runs the transaction again.
@@ -350,7 +381,82 @@ class Store:
                 if not check_mode:
                     cur.execute(self._sql('DELETE FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
                                           'AND key = ?'), (namespace, typ, host, key))
+                    history.append(self._record_entry(namespace, now, 'deleted', host, typ, key, before, None, '',
+                                                      exporter_text))
+            self._append_history(cur, history)
         return changes
+
+    # -- history -------------------------------------------------------
+    @staticmethod
+    def _record_entry(namespace: str, at: float, kind: str, host: str, typ: str, key: str, before: t.Any,
+                      after: t.Any, why: str, actor_text: str) -> tuple:
+        return (namespace, at, kind, host, typ, key, '', None if before is None else canonical_json(before),
+                None if after is None else canonical_json(after), why, '{}', actor_text)
+
+    def _append_history(self, cur: t.Any, rows: t.Sequence[tuple]) -> None:
+        """Append history entries, in the caller's transaction: a change and its entry commit together."""
+        if not rows:
+            return
+        writer = self._writer()
+        cur.executemany(self._sql(
+            'INSERT INTO podim_history (namespace, at, kind, host, type, key, grp, before, after, why, detail, '
+            'actor, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'), [(*row, writer) for row in rows])
+
+    def _prune_history(self, cur: t.Any, namespace: str, days: float | None) -> int:
+        """Delete entries older than days, except the newest of each record and membership: what still exists
+        keeps the entry that says when and why it came to be."""
+        if days is None:
+            return 0
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or not math.isfinite(days) or days <= 0:
+            raise StoreError(f'history_days {days!r} is not a positive number of days')
+        if not self._may_prune(cur):
+            return 0
+        cur.execute(self._sql(
+            'DELETE FROM podim_history WHERE namespace = ? AND at < ? AND id NOT IN ('
+            'SELECT MAX(id) FROM podim_history WHERE namespace = ? GROUP BY host, type, key, grp)'),
+            (namespace, time.time() - days * 86400.0, namespace))
+        return cur.rowcount
+
+    def _may_prune(self, cur: t.Any) -> bool:
+        """Whether this connection prunes (PostgreSQL: only roles that row-level security does not bind)."""
+        return True
+
+    def history(self, namespace: str, group: str | None = None, host: str | None = None,
+                typ: str | None = None, since: float | None = None, until: float | None = None,
+                limit: int | None = 100) -> list[dict]:
+        """History entries, newest first (time, then the order they were written)."""
+        check_namespace(namespace)
+        where, params = ['namespace = ?'], [namespace]
+        for column, value in (('grp', group), ('host', host), ('type', typ)):
+            if value is not None:
+                where.append(f'{column} = ?')
+                params.append(value)
+        if since is not None:
+            where.append('at >= ?')
+            params.append(since)
+        if until is not None:
+            where.append('at <= ?')
+            params.append(until)
+        sql = ('SELECT id, at, kind, host, type, key, grp, before, after, why, detail, actor, writer '
+               f'FROM podim_history WHERE {" AND ".join(where)} ORDER BY at DESC, id DESC')
+        if limit is not None:
+            sql += f' LIMIT {int(limit)}'
+        with self._read() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            rows = cur.fetchall()
+        out = []
+        for ident, at, kind, host_, typ_, key, grp, before, after, why, detail, actor, writer in rows:
+            entry = {'id': ident, 'at': at, 'namespace': namespace, 'kind': kind, 'host': host_, 'why': why,
+                     'before': None if before is None else json.loads(before),
+                     'after': None if after is None else json.loads(after),
+                     'actor': json.loads(actor or '{}'), 'writer': writer}
+            if grp:
+                entry['group'] = grp
+            else:
+                entry['type'], entry['key'] = typ_, key
+            entry.update(json.loads(detail or '{}'))
+            out.append(entry)
+        return out
 
     def _fetch_one(self, cur: t.Any, namespace: str, host: str, typ: str, key: str) -> dict | None:
         cur.execute(self._sql('SELECT data, tags FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
@@ -411,22 +517,32 @@ class Store:
             return sorted(row[0] for row in cur.fetchall())
 
     def purge(self, namespace: str, keep_hosts: t.Collection[str], types: t.Sequence[str] | None = None,
-              check_mode: bool = False) -> list[dict]:
+              check_mode: bool = False, actor: dict | None = None,
+              history_days: float | None = DEFAULT_HISTORY_DAYS) -> list[dict]:
         """Delete every record of hosts not in keep_hosts; returns what went (or would go)."""
         check_namespace(namespace)
         keep = set(keep_hosts)
         type_filter = None if types is None else {check_name('type', typ) for typ in types}
         removed = []
+        history = []
+        actor_text = canonical_json(actor or {})
+        now = time.time()
         with self._transaction() as cur:
-            cur.execute(self._sql('SELECT host, type, key FROM podim_records WHERE namespace = ?'), (namespace,))
-            for host, typ, key in cur.fetchall():
+            cur.execute(self._sql('SELECT host, type, key, data, tags FROM podim_records WHERE namespace = ?'),
+                        (namespace,))
+            for host, typ, key, data, tags in cur.fetchall():
                 if host in keep or (type_filter is not None and typ not in type_filter):
                     continue
                 removed.append({'host': host, 'type': typ, 'key': key})
+                history.append(self._record_entry(namespace, now, 'purged', host, typ, key,
+                                                  {'data': json.loads(data), 'tags': json.loads(tags)}, None,
+                                                  'the host is no longer in the inventory', actor_text))
             if not check_mode:
                 for item in removed:
                     cur.execute(self._sql('DELETE FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
                                           'AND key = ?'), (namespace, item['type'], item['host'], item['key']))
+                self._append_history(cur, history)
+                self._prune_history(cur, namespace, history_days)
         removed.sort(key=lambda item: (item['host'], item['type'], item['key']))
         return removed
 
@@ -441,21 +557,30 @@ class Store:
         cur.execute(self._sql('SELECT rule, state FROM podim_decisions WHERE namespace = ?'), (namespace,))
         return {rule: json.loads(state) for rule, state in cur.fetchall()}
 
-    def decide(self, namespace: str, decide_fn: t.Callable[[dict[str, t.Any]], dict[str, t.Any]],
-               remember: bool = True) -> dict[str, t.Any]:
+    def decide(self, namespace: str, decide_fn: t.Callable[[dict[str, t.Any]], t.Any],
+               remember: bool = True, actor: dict | None = None,
+               history_days: float | None = DEFAULT_HISTORY_DAYS) -> dict[str, t.Any]:
         """Run decide_fn(previous states) -> new states in one locked transaction.
 
         Controllers sharing the store serialize here: the second one sees the
         first one's decision before making its own.  Only the rules present
         in the returned mapping are written; a rule mapped to None is deleted.
+        decide_fn may return (states, moves): moves say why members joined or
+        left (see membership_entries); every membership change is recorded in
+        the history, explained or not, in the same transaction.
         """
         check_namespace(namespace)
         if not remember:
-            return decide_fn(self.load_decisions(namespace))
+            return _states_of(decide_fn(self.load_decisions(namespace)))
         with self._transaction(lock=f'podim_decisions:{namespace}') as cur:
             previous = self._load_decisions(cur, namespace)
-            new = decide_fn(previous)
+            returned = decide_fn(previous)
+            new = _states_of(returned)
+            moves = returned[1] if isinstance(returned, tuple) else []
             now = time.time()
+            self._append_history(cur, membership_entries(namespace, now, previous, new, moves,
+                                                         canonical_json(actor or {})))
+            self._prune_history(cur, namespace, history_days)
             for rule, state in new.items():
                 if state is None:
                     cur.execute(self._sql('DELETE FROM podim_decisions WHERE namespace = ? AND rule = ?'),
@@ -469,3 +594,49 @@ class Store:
                     'writer = excluded.writer'),
                     (namespace, rule, canonical_json(state), now, self._writer()))
         return new
+
+
+def _states_of(returned: t.Any) -> dict[str, t.Any]:
+    return returned[0] if isinstance(returned, tuple) else returned
+
+
+def _members_of(state: t.Any) -> dict[str, str]:
+    """{host: group} of a remembered rule state (anything unreadable: no members)."""
+    if not isinstance(state, dict) or not isinstance(state.get('members'), list):
+        return {}
+    group = state.get('group') if isinstance(state.get('group'), str) else ''
+    return {item['host']: group for item in state['members']
+            if isinstance(item, dict) and isinstance(item.get('host'), str)}
+
+
+def membership_entries(namespace: str, at: float, previous: t.Mapping[str, t.Any], new: t.Mapping[str, t.Any],
+                       moves: t.Sequence[t.Mapping[str, t.Any]], actor_text: str) -> list[tuple]:
+    """History rows for every member that joined or left a rule's group between two decisions.
+
+    moves ({rule, host, change, reason, ...}, from the rules engine) explain them; a change without a move
+    is recorded all the same, so that no membership changes without its entry. A move of another kind
+    (an approval) is recorded as given.
+    """
+    explained = {(m.get('rule'), m.get('host'), m.get('change')): m for m in moves if isinstance(m, t.Mapping)}
+    rows = []
+    for rule in sorted(set(new)):
+        before, after = _members_of(previous.get(rule)), _members_of(new[rule])
+        if new[rule] is None:
+            after = {}
+        changed = [(host, 'left', before[host]) for host in sorted(set(before) - set(after))]
+        changed += [(host, 'joined', after[host]) for host in sorted(set(after) - set(before))]
+        for host, change, group in changed:
+            move = explained.pop((rule, host, change), {})
+            detail = {'rule': rule}
+            detail.update({k: move[k] for k in ('partition', 'voluntary', 'replaces', 'approved_by', 'proposal')
+                           if move.get(k) is not None})
+            rows.append((namespace, at, change, host, '', '', str(move.get('group') or group), None, None,
+                         str(move.get('reason') or ''), canonical_json(detail), actor_text))
+    for (rule, host, change), move in sorted(explained.items(), key=lambda item: str(item[0])):
+        if change in MEMBER_KINDS or not isinstance(host, str) or not isinstance(change, str):
+            continue  # a move the decision did not make (held back, or already there): no change, no entry
+        detail = {'rule': rule, **{k: v for k, v in move.items()
+                                   if k not in ('rule', 'host', 'change', 'group', 'reason') and v is not None}}
+        rows.append((namespace, at, change, host, '', '', str(move.get('group') or ''), None, None,
+                     str(move.get('reason') or ''), canonical_json(detail), actor_text))
+    return rows

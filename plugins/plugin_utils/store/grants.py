@@ -275,13 +275,48 @@ PG_MIGRATIONS: list[list[str]] = [
             END
             $$""",
     ],
+    [
+        # The history (base.py MIGRATIONS 3): a role reads the history of the namespaces it may read, appends
+        # to those it may write or decide in, and can neither change nor remove an entry (no policy, no
+        # privilege); `writer` is its role, whatever the client sends.
+        'ALTER TABLE {s}.podim_history ENABLE ROW LEVEL SECURITY',
+        'CREATE POLICY podim_read ON {s}.podim_history FOR SELECT '
+        'USING (namespace IN (SELECT {s}.podim_fleet_namespaces(NULL)))',
+        'CREATE POLICY podim_insert ON {s}.podim_history FOR INSERT '
+        "WITH CHECK (namespace IN (SELECT {s}.podim_fleet_namespaces('write')) "
+        "OR namespace IN (SELECT {s}.podim_fleet_namespaces('decide')))",
+        """CREATE FUNCTION {s}.podim_history_stamp() RETURNS trigger
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+            AS $$
+            BEGIN
+                NEW.writer := session_user;
+                RETURN NEW;
+            END
+            $$""",
+        'CREATE TRIGGER podim_history_stamp BEFORE INSERT ON {s}.podim_history '
+        'FOR EACH ROW EXECUTE FUNCTION {s}.podim_history_stamp()',
+        # roles granted before the history existed: what their grants need on it now
+        """DO $$
+            DECLARE
+                r RECORD;
+            BEGIN
+                FOR r IN SELECT role, bool_or(privilege IN ('write', 'decide')) AS writes
+                         FROM {s}.podim_grants GROUP BY role LOOP
+                    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.role) THEN
+                        EXECUTE format('GRANT SELECT%s ON {s}.podim_history TO %I',
+                                       CASE WHEN r.writes THEN ', INSERT' ELSE '' END, r.role);
+                    END IF;
+                END LOOP;
+            END
+            $$""",
+    ],
 ]
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 
 PRIVILEGES = ('read', 'write', 'decide')
 ALL_TYPES = '*'
 # the store's tables a granted role uses, and what each privilege needs on them
-TABLES = ('podim_schema', 'podim_pg_schema', 'podim_records', 'podim_decisions')
+TABLES = ('podim_schema', 'podim_pg_schema', 'podim_records', 'podim_decisions', 'podim_history')
 ROLE_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]{0,62}$')
 GROUP_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,199}$')
 RESERVED_ROLES = frozenset({'public', 'none', 'current_user', 'current_role', 'session_user'})
@@ -365,6 +400,8 @@ def wanted_table_privileges(grants: t.Iterable[Grant]) -> dict[str, list[str]]:
         need['podim_records'] |= {'INSERT', 'UPDATE', 'DELETE'}
     if any(g.privilege == 'decide' for g in grants):
         need['podim_decisions'] |= {'INSERT', 'UPDATE', 'DELETE'}
+    if any(g.privilege in ('write', 'decide') for g in grants):
+        need['podim_history'].add('INSERT')  # append only: nobody bound by RLS may change or remove an entry
     return {table: sorted(privs) for table, privs in need.items()}
 
 
@@ -420,7 +457,7 @@ class GrantAdmin:
         """The privileges granted to the role itself (not through PUBLIC or membership) on each table."""
         cur.execute('SELECT c.relname, a.privilege_type FROM pg_catalog.pg_class c '
                     'CROSS JOIN LATERAL aclexplode(c.relacl) a JOIN pg_catalog.pg_roles r ON r.oid = a.grantee '
-                    'WHERE c.oid = ANY (ARRAY[to_regclass(%s), to_regclass(%s), to_regclass(%s), to_regclass(%s)]) '
+                    'WHERE c.oid = ANY (ARRAY[' + ', '.join(['to_regclass(%s)'] * len(TABLES)) + ']) '
                     'AND r.rolname = %s', (*TABLES, role))
         out: dict[str, set[str]] = {}
         for table, privilege in cur.fetchall():

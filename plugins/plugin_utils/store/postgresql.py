@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import SCHEMA_VERSION, Store, StoreError, WriteConflict
+from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import (
+    DEFAULT_HISTORY_DAYS, SCHEMA_VERSION, Store, StoreError, WriteConflict,
+)
 from ansible_collections.podim.fleet.plugins.plugin_utils.store.grants import (
     HINT_PREFIX, PG_SCHEMA_VERSION, AccessDenied, migrate as migrate_access,
 )
@@ -45,6 +47,7 @@ def _refusal(exc: t.Any) -> tuple[str, bool]:
 
 class PostgreSQLStore(Store):
     placeholder = '%s'
+    id_column = 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'
 
     def __init__(self, url: str, migrate: bool = True) -> None:
         """migrate=False leaves an old or missing schema alone (check mode of store_grant): see schema_current."""
@@ -166,10 +169,11 @@ class PostgreSQLStore(Store):
                                f'{namespace!r} ({exc.reason}); nothing was changed; {GRANT_HINT}',
                                reason=exc.reason, explained=True) from None
 
-    def decide(self, namespace: str, decide_fn: t.Callable[[dict[str, t.Any]], dict[str, t.Any]],
-               remember: bool = True) -> dict[str, t.Any]:
+    def decide(self, namespace: str, decide_fn: t.Callable[[dict[str, t.Any]], t.Any],
+               remember: bool = True, actor: dict | None = None,
+               history_days: float | None = DEFAULT_HISTORY_DAYS) -> dict[str, t.Any]:
         try:
-            return super().decide(namespace, decide_fn, remember=remember)
+            return super().decide(namespace, decide_fn, remember=remember, actor=actor, history_days=history_days)
         except AccessDenied as exc:
             if exc.explained:
                 raise
@@ -232,6 +236,11 @@ class PostgreSQLStore(Store):
             raise self._read_refused(namespace, exc) from None
         raise AccessDenied(f'store {self.url}: role {self.role!r} may not read namespace {namespace!r}: it has no '
                            f'grant there; {GRANT_HINT}', reason='no grant', explained=True)
+
+    def _may_prune(self, cur: t.Any) -> bool:
+        # a role bound by row-level security may append history, never remove it: the owner's runs prune
+        cur.execute("SELECT row_security_active('podim_history')")
+        return not cur.fetchone()[0]
 
     def close(self) -> None:
         if self._conn is not None:

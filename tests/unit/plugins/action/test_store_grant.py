@@ -61,7 +61,7 @@ def setup(pg_url, namespace, local_inventory):
             if cur.fetchone():
                 ident = sql.Identifier(role)
                 cur.execute(sql.SQL('REVOKE ALL ON podim_schema, podim_pg_schema, podim_records, '
-                                    'podim_decisions FROM {}').format(ident))
+                                    'podim_decisions, podim_history FROM {}').format(ident))
                 cur.execute(sql.SQL('DROP ROLE {}').format(ident))
     admin.close()
 

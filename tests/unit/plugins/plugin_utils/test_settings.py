@@ -61,7 +61,8 @@ def shown(tmp_path, cfg_text=None, extra=None, expr="query('podim.fleet.store_se
 def test_every_setting_is_in_ansible_config_dump_with_its_origin(tmp_path):
     defaults = dump(tmp_path)
     assert defaults == {'store_url': ('sqlite:///~/.ansible/podim_fleet.sqlite', 'default'),
-                        'namespace': ('default', 'default'), 'export_policy': (None, 'default')}
+                        'namespace': ('default', 'default'), 'history_days': (90.0, 'default'),
+                        'export_policy': (None, 'default')}
     cfg = '[podim_fleet]\nnamespace = from-cfg ; an inline comment\nexport_policy = {"dns_server": ["dns_servers"]}\n'
     from_cfg = dump(tmp_path, cfg)
     assert from_cfg['namespace'] == ('from-cfg', str(tmp_path / 'ansible.cfg'))
@@ -78,6 +79,7 @@ def test_the_lookup_shows_what_tasks_use_and_hides_the_password(tmp_path):
     assert result['msg'] == [
         {'setting': 'store_url', 'value': redact(url), 'origin': 'environment variable PODIM_FLEET_STORE'},
         {'setting': 'namespace', 'value': 'staging', 'origin': 'environment variable PODIM_FLEET_NAMESPACE'},
+        {'setting': 'history_days', 'value': 90.0, 'origin': 'default'},
         {'setting': 'export_policy', 'value': {'dns_server': ['dns_servers']},
          'origin': f'[podim_fleet] export_policy in {tmp_path / "ansible.cfg"}'},
     ]
@@ -96,6 +98,10 @@ def test_the_lookup_refuses_what_it_does_not_know(tmp_path, expr, match):
 def test_empty_settings_and_bad_policies_name_their_source(tmp_path):
     result = shown(tmp_path, extra={'PODIM_FLEET_STORE': ' '})
     assert result.get('failed') and 'store_url from environment variable PODIM_FLEET_STORE is empty' in result['msg']
+    result = shown(tmp_path, '[podim_fleet]\nexport_policy = [unclosed\n')
+    assert result.get('failed') and 'not valid YAML' in result['msg'] and str(tmp_path / 'ansible.cfg') in result['msg']
+    result = shown(tmp_path, extra={'PODIM_FLEET_HISTORY_DAYS': '-3'})
+    assert result.get('failed') and 'history_days from environment variable PODIM_FLEET_HISTORY_DAYS' in result['msg']
     result = shown(tmp_path, '[podim_fleet]\nexport_policy = [unclosed\n')
     assert result.get('failed') and 'not valid YAML' in result['msg'] and str(tmp_path / 'ansible.cfg') in result['msg']
 

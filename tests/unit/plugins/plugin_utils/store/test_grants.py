@@ -84,7 +84,7 @@ class Fleet:
                 cur.execute('DELETE FROM podim_grants WHERE role = %s', (role,))
                 ident = sql.Identifier(role)
                 cur.execute(sql.SQL('REVOKE ALL ON podim_schema, podim_pg_schema, podim_records, '
-                                    'podim_decisions FROM {}').format(ident))
+                                    'podim_decisions, podim_history FROM {}').format(ident))
                 cur.execute(sql.SQL('DROP ROLE {}').format(ident))
         self.admin.close()
 

@@ -139,7 +139,7 @@ def test_a_store_of_an_earlier_release_is_upgraded_by_its_owner(old_store):
             cur.execute('SELECT (SELECT version FROM podim_schema), (SELECT version FROM podim_pg_schema)')
             assert cur.fetchone() == (base.SCHEMA_VERSION, PG_SCHEMA_VERSION)
             cur.execute("SELECT relname FROM pg_class WHERE relrowsecurity AND relname LIKE 'podim%' ORDER BY 1")
-            assert [row[0] for row in cur.fetchall()] == ['podim_decisions', 'podim_records']
+            assert [row[0] for row in cur.fetchall()] == ['podim_decisions', 'podim_history', 'podim_records']
         # the single-role setup goes on unchanged: the owner reads and writes everything, without grants
         [old] = store.query('default', ['dns_server'])
         assert old.data == {'address': '10.0.0.1'} and old.writer == ''
