@@ -617,7 +617,8 @@ def membership_entries(namespace: str, at: float, previous: t.Mapping[str, t.Any
     is recorded all the same, so that no membership changes without its entry. A move of another kind
     (an approval) is recorded as given.
     """
-    explained = {(m.get('rule'), m.get('host'), m.get('change')): m for m in moves if isinstance(m, t.Mapping)}
+    moves = [m for m in moves if isinstance(m, t.Mapping)]
+    explained = {(m.get('rule'), m.get('host'), m.get('change')): m for m in moves if m.get('change') in MEMBER_KINDS}
     rows = []
     for rule in sorted(set(new)):
         before, after = _members_of(previous.get(rule)), _members_of(new[rule])
@@ -632,9 +633,11 @@ def membership_entries(namespace: str, at: float, previous: t.Mapping[str, t.Any
                            if move.get(k) is not None})
             rows.append((namespace, at, change, host, '', '', str(move.get('group') or group), None, None,
                          str(move.get('reason') or ''), canonical_json(detail), actor_text))
-    for (rule, host, change), move in sorted(explained.items(), key=lambda item: str(item[0])):
-        if change in MEMBER_KINDS or not isinstance(host, str) or not isinstance(change, str):
-            continue  # a move the decision did not make (held back, or already there): no change, no entry
+    # membership moves left in `explained` were not made (held back, or already so): no change, no entry
+    for move in moves:
+        rule, host, change = move.get('rule'), move.get('host'), move.get('change')
+        if change in MEMBER_KINDS or not isinstance(host, str) or not isinstance(change, str) or not change:
+            continue
         detail = {'rule': rule, **{k: v for k, v in move.items()
                                    if k not in ('rule', 'host', 'change', 'group', 'reason') and v is not None}}
         rows.append((namespace, at, change, host, '', '', str(move.get('group') or ''), None, None,
