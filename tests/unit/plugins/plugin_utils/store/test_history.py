@@ -13,8 +13,6 @@ import pytest
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
 
-from .test_grants import fleet  # noqa: F401 (fixture)
-
 ACTOR = {'controller': 'ctl1', 'user': 'ops', 'run_id': 'ctl1:42:7', 'playbook': 'site.yml'}
 
 
@@ -130,7 +128,7 @@ def test_two_controllers_deciding_at_once_record_one_decision(store_url, namespa
     open_store(store_url)
     ctx = multiprocessing.get_context('spawn')
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_decider, args=(store_url, namespace, barrier)) for _ in range(4)]
+    procs = [ctx.Process(target=_decider, args=(store_url, namespace, barrier)) for _proc in range(4)]
     for proc in procs:
         proc.start()
     for proc in procs:
@@ -179,7 +177,7 @@ def test_filters(store, namespace):
 
 # -- PostgreSQL: the database keeps the history honest ---------------------
 
-def test_a_role_appends_to_the_history_of_its_namespace_only(fleet):  # noqa: F811
+def test_a_role_appends_to_the_history_of_its_namespace_only(fleet):
     staging = fleet.store('staging')
     staging.apply(fleet.staging_ns, 'web1', [rec(v=1)], exporter={'user': 'claims-to-be-admin'})
     fleet.store('production').apply(fleet.production_ns, 'web9', [rec(v=1)])
