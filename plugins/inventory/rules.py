@@ -97,6 +97,26 @@ options:
           - A variable (or expression). O(rules[].count) applies separately for each of its distinct values among
             the eligible hosts ("for every zone").
         type: str
+      max_moves:
+        description:
+          - "At most this many voluntary membership changes per evaluation: a member that no longer matches
+            O(rules[].hosts) or O(rules[].when), the count that went down, a O(rules[].per) value that moved. A
+            replacement (a member leaves, another takes its slot) counts as one change."
+          - The other voluntary changes wait, their members stay for now, one line per waiting change is printed
+            and the member's C(podim_fleet_rules) says it is held by max_moves.
+          - Failover (a member unavailable or gone from the inventory) and filling slots that are still free are
+            never held back. C(0) holds every voluntary change. Default no limit.
+        type: int
+      approve:
+        description:
+          - With C(true), voluntary changes (see O(rules[].max_moves)) are only proposed, each with a short stable
+            id printed in one line with the change and its reason; the group keeps its members.
+          - An approved proposal (the C(podim.fleet.approve) module, or the O(approve) option) is applied at the next
+            evaluation that still proposes it, within O(rules[].max_moves); an approval that matches no proposal
+            any more expires with a message.
+          - Failover is never held back.
+        type: bool
+        default: false
       vars:
         description:
           - Variables set on the hosts the rule chose.
@@ -139,10 +159,22 @@ options:
     default: true
     env:
       - name: PODIM_FLEET_RULES_REMEMBER
+  approve:
+    description:
+      - Ids of proposed changes (rules with O(rules[].approve)) to apply in this evaluation, as a list or separated
+        by commas. Their moves record C(approved_by) as C(option approve). An id that matches no current proposal
+        is reported and ignored.
+      - Under C(ansible-playbook --check) nothing is remembered, so this shows the outcome without applying it.
+    type: list
+    elements: str
+    env:
+      - name: PODIM_FLEET_RULES_APPROVE
 notes:
   - Conditions see the variables that the inventory sources before this file set (host and group variables in the
     inventory, with Ansible's precedence), C(inventory_hostname), C(group_names) and C(groups) including the groups of
     earlier rules. Variables from C(group_vars/) and C(host_vars/) directories and facts are not loaded at this stage.
+  - Under C(ansible-playbook --check) nothing is remembered (as with O(remember=false)), so C(--check --diff)
+    shows the plan and leaves the store unchanged.
   - The members of a group are listed kept members first, in the order they were chosen, so C(dns_servers[0])
     stays the same host while it lives.
   - Unknown options, unknown keys of a rule, of O(probe), O(rules[].count) and O(keyed_groups), and values of the
@@ -192,6 +224,19 @@ on_unmet: error
 
 # A preview that records nothing:
 #   PODIM_FLEET_RULES_REMEMBER=false ansible-inventory -i hosts.yml -i site.rules.yml --graph
+# ansible-playbook --check records nothing either: the plan of a change of the rules
+#   ansible-playbook -i hosts.yml -i site.rules.yml site.yml --check --diff
+
+# Change control: at most one voluntary change per run, each proposed for approval
+#   rules:
+#     - name: dns
+#       group: dns_servers
+#       when: "memory_mb | int >= 1024"
+#       count: 3
+#       max_moves: 1
+#       approve: true
+# Apply a proposal printed as "dns_servers: proposed 3f9a1c2b7d: +node07 replaces node03 (...)":
+#   PODIM_FLEET_RULES_APPROVE=3f9a1c2b7d ansible-inventory -i hosts.yml -i site.rules.yml --graph
 """
 
 import gc
@@ -201,6 +246,7 @@ import typing as t
 from collections.abc import Mapping
 
 from ansible import constants as C
+from ansible import context
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
@@ -216,10 +262,20 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import (
     RESERVED_VARS, RulesSpec, check_constructed, check_top_level, parse_bool, parse_spec,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.view import InventoryView
+from ansible_collections.podim.fleet.plugins.plugin_utils.exports import run_metadata
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, sqlite_path
 
 FILE_SUFFIXES = ('.rules.yml', '.rules.yaml')
 REMEMBER_ENV = 'PODIM_FLEET_RULES_REMEMBER'
+APPROVE_ENV = 'PODIM_FLEET_RULES_APPROVE'
+
+
+def check_mode() -> bool:
+    """ansible-playbook --check: the CLI sets CLIARGS before it loads the inventory (ansible-inventory has no check)."""
+    try:
+        return bool(context.CLIARGS.get('check'))
+    except Exception:  # no CLI (the plugin used as a library): no check mode
+        return False
 
 
 def _reserved_vars() -> frozenset[str]:
@@ -270,12 +326,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             reserved = _reserved_vars()
             # every expression compiles in the sandbox (conditions.py); unsafe ones fail here, before anything runs
             compiler = ExpressionCompiler(filters=_resolver(filter_loader), tests=_resolver(test_loader))
+            source = f'the environment variable {APPROVE_ENV}' if 'approve' not in config and os.environ.get(
+                APPROVE_ENV) is not None else ''
             spec = parse_spec(path, self.get_option('rules'), available=self.get_option('available'),
                               probe=self.get_option('probe'), on_unmet=self.get_option('on_unmet'), compiler=compiler,
-                              reserved=reserved)
+                              reserved=reserved, approve=self.get_option('approve'), approve_source=source)
             check_constructed(path, config, {rule.group for rule in spec.rules}, reserved)
             self._check_groups(spec)
-            remember = self.get_option('remember')
+            checking = check_mode()
+            remember = self.get_option('remember') and not checking
             result = self._decide(spec, remember)
         except (RulesError, StoreError) as exc:
             raise AnsibleParserError(str(exc)) from None
@@ -283,8 +342,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             if collecting:
                 gc.enable()
         self._apply(result)
-        prefix = 'podim.fleet.rules' + ('' if remember else ' (preview, not remembered)')
-        for line in result.changes:
+        prefix = 'podim.fleet.rules' + ('' if remember else ' (check mode, not remembered)' if checking
+                                        else ' (preview, not remembered)')
+        for line in result.changes + result.notices:
             self.display.display(f'{prefix}: {line}', stderr=True)
         for message in result.unmet:
             self.display.warning(f'{path}: creation rule not met (on_unmet: warn): {message}')
@@ -344,18 +404,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         view = self._view(spec)
         outcome: dict[str, Result] = {}
 
-        def decide(previous: dict[str, t.Any]) -> dict[str, t.Any]:
+        def decide(previous: dict[str, t.Any]) -> tuple[dict[str, t.Any], list[dict[str, t.Any]]]:
             result = evaluate(spec, view, previous)
             if result.unmet and spec.on_unmet == 'error':
                 raise UnmetError(spec.path, result.unmet)  # rolls the transaction back: nothing is remembered
             outcome['result'] = result
-            return result.states
+            # the store records the moves (why each member joined or left) in its history, in this transaction
+            return result.states, result.moves
 
         if not remember and url.startswith('sqlite:') and not os.path.exists(sqlite_path(url)):
             decide({})  # a preview must not create the store
         else:
             store = open_store(url, create=True)
-            store.decide(namespace, decide, remember=remember)
+            store.decide(namespace, decide, remember=remember, actor=run_metadata(os.getpid()),
+                         history_days=self.get_option('history_days'))
         return outcome['result']
 
     def _apply(self, result: Result) -> None:

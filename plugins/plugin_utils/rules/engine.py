@@ -25,6 +25,10 @@ import jinja2
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError, split_pattern
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules import explain
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import Expression, Variables
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.control import (
+    APPLIED, OPTION_APPROVER, Approval, Budget, Leave, PartDecision, RuleDecision, approval_entry, control, make_units,
+    stored_approvals,
+)
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import EvalError, SpecError
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.probe import Target, tcp_probe
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.select import Selection, Weigher, _trim, choose
@@ -43,6 +47,13 @@ class Result(t.NamedTuple):
     changes: list[str]  # one line per change against the remembered decision
     unmet: list[str]  # one message per rule (or partition) that could not be met
     stats: dict[str, int]
+    # one plain dict per membership change applied (see control.py and docs/rules.md), in a stable order:
+    # {rule, group, partition, host, change: joined|left, reason, voluntary, replaces, proposal, approved_by}
+    moves: list[dict[str, t.Any]]
+    # one plain dict per change that waits: {id, rule, group, partition, status: held|proposed, leave, join, reason,
+    # approved_by}
+    pending: list[dict[str, t.Any]]
+    notices: list[str]  # one line per waiting change, proposal and expired approval (printed like the changes)
 
 
 class _NotBool(Exception):
@@ -253,11 +264,26 @@ class Engine:
         states: dict[str, dict[str, t.Any]] = {}
         changes: list[str] = []
         unmet: list[str] = []
+        moves: list[dict[str, t.Any]] = []
+        pending: list[dict[str, t.Any]] = []
+        notices: list[str] = []
+        matched: set[str] = set()
         for rule in self.spec.rules:
-            members = self._rule(rule, previous.get(rule.name), hostvars, states, changes, unmet)
-            groups[rule.group] = members
-            self._add_group(rule.group, members)
-        return Result(groups, hostvars, states, changes, unmet, dict(self.stats))
+            decision = self._rule(rule, previous.get(rule.name), unmet)
+            shown = explain.render(decision, hostvars)
+            groups[rule.group] = shown.members
+            state: dict[str, t.Any] = {'v': STATE_VERSION, 'group': rule.group, 'members': shown.saved}
+            if decision.kept_approvals:
+                state['approved'] = [approval_entry(approval) for approval in decision.kept_approvals]
+            states[rule.name] = state
+            changes += shown.changes
+            moves += shown.moves
+            pending += shown.pending
+            notices += shown.notices
+            matched |= decision.matched
+            self._add_group(rule.group, shown.members)
+        notices += [explain.unmatched_option(ident) for ident in self.spec.approvals if ident not in matched]
+        return Result(groups, hostvars, states, changes, unmet, dict(self.stats), moves, pending, notices)
 
     def _add_group(self, group: str, members: list[str]) -> None:
         existing = self.patterns.groups.get(group) or []
@@ -278,105 +304,173 @@ class Engine:
         except PatternError as exc:
             raise SpecError(self.spec.path, rule.label, 'hosts', str(exc)) from None
 
-    def _leaving_reason(self, rule: Rule, host: str, cand_set: t.Collection[str]) -> str | None:
-        """Why a remembered member cannot stay (probe apart), or None."""
+    def _leave(self, rule: Rule, host: str, key: str | None, decision: _Decision | None,
+               cand_set: t.Collection[str]) -> Leave | None:
+        """Why a remembered member of partition key cannot stay, or None (the one list of reasons).
+
+        decision None: on the fast path, where only the members are checked
+        (then `when` and `available` are evaluated here, and "count lowered"
+        is not known yet).
+        """
         if host not in self._host_set:
-            return 'left the inventory'
+            return Leave(host, 'left the inventory', False)
         if host not in cand_set:
-            return self._pattern_reason(rule, host)
-        if rule.when is not None and not self._filter(rule, 'when', rule.when, (host,)):
-            return 'no longer passes when'
+            return self._pattern_leave(rule, host)
+        if decision is None:
+            if rule.when is not None and not self._filter(rule, 'when', rule.when, (host,)):
+                return Leave(host, 'no longer passes when', True)
+        else:
+            if host not in decision.eligible:
+                return Leave(host, 'no longer passes when', True)
+            if rule.per is not None and decision.per_keys.get(host) != key:
+                return Leave(host, f'moved to {rule.per.source}={decision.per_keys.get(host)}', True)
         if not self._is_available(rule, host):
-            return 'unavailable: available is false'
-        return None
+            return Leave(host, 'unavailable: available is false', False)
+        if self._is_down(host):
+            return Leave(host, self._probe_reason(host), False)
+        return None if decision is None else Leave(host, 'count lowered', True)
 
     def _fast(self, rule: Rule, previous: list[str], cand_set: set[str],
-              reasons: dict[str, str]) -> Selection | None:
+              reasons: dict[str, Leave]) -> Selection | None:
         """Check only the remembered members; None when they no longer fill the count."""
         if rule.count.max is None:
             raise AssertionError('only rules with a max count have a fast path')
         staying = []
         for host in previous:
-            reason = self._leaving_reason(rule, host, cand_set)
-            if reason is None:
+            leave = self._leave(rule, host, None, None, cand_set)
+            if leave is None:
                 staying.append(host)
             else:
-                reasons[host] = reason
+                reasons[host] = leave
         self._probe(staying)
         for host in staying:
             if self._is_down(host):
-                reasons[host] = self._probe_reason(host)
+                reasons[host] = Leave(host, self._probe_reason(host), False)
         staying = [host for host in staying if not self._is_down(host)]
         if len(staying) < rule.count.max:
             return None
         spread = self._keys(rule, 'spread_by', rule.spread_by, staying) if rule.spread_by is not None else None
         kept, trimmed = _trim(staying, rule.count.max, Weigher(rule.name), spread)
         for host in trimmed:
-            reasons[host] = 'count lowered'
+            reasons[host] = Leave(host, 'count lowered', True)
         self.stats['fast'] += 1
         return Selection(kept, frozenset(), trimmed, {}, len(staying))
 
-    def _rule(self, rule: Rule, state: t.Any, hostvars: dict[str, dict[str, t.Any]],
-              states: dict[str, dict[str, t.Any]], changes: list[str], unmet: list[str]) -> list[str]:
-        """Evaluate one rule: decide, then explain and record. Returns the members."""
+    def _rule(self, rule: Rule, state: t.Any, unmet: list[str]) -> RuleDecision:
+        """Decide one rule: what the group should be, the changes, and which of them apply now (plain data)."""
         self.stats['rules'] += 1
         info = {item['host']: item for item in remembered(state)}
         candidates = self._candidates(rule)
         self.stats['candidates'] += len(candidates)
-        decision = self._decide(rule, list(info), candidates, unmet)
-        members: list[str] = []
-        saved: list[dict[str, t.Any]] = []
+        decision = self._decide(rule, info, candidates, unmet)
         old_parts: dict[str | None, list[str]] = {}
         for host in info:
-            old_parts.setdefault(info[host].get('per') if rule.per is not None else None, []).append(host)
+            old_parts.setdefault(_old_key(rule, info[host], host, decision), []).append(host)
+        approvals, unreadable = stored_approvals(state)
+        approved = {approval.id: approval for approval in approvals}
+        for ident in self.spec.approvals:
+            approved.setdefault(ident, Approval(ident, OPTION_APPROVER, None, False))
+        budget = Budget(rule.max_moves)
+        parts: list[PartDecision] = []
         for key in sorted(set(decision.partitions) | set(old_parts), key=_partition_order):
-            selection = decision.partitions.get(key) or Selection([], frozenset(), [], {}, 0)
-            now = set(selection.members)
-            removed = [explain.Removed(host, self._why_gone(rule, host, key, decision)) for host in old_parts.get(key, [])
-                       if host not in now]
-            new = [host for host in selection.members if host in selection.new]
-            changes.extend(explain.change_lines(explain.group_label(rule, key), removed, new, first=state is None))
-            replaced = dict(zip(new, removed))
-            crowd: dict[str, int] = {}
-            for host in selection.members:
-                kept = host not in selection.new
-                rank = info[host].get('rank') if kept else selection.ranks.get(host)
-                value = decision.spread.get(host) if decision.spread is not None else None
-                entry = explain.member(rule, kept=kept, rank=rank, available=selection.available, spread_value=value,
-                                       first_of_value=value is not None and not crowd.get(value), per_value=key,
-                                       replaces=replaced.get(host))
-                if value is not None:
-                    crowd[value] = crowd.get(value, 0) + 1
-                host_vars = hostvars.setdefault(host, {})
-                host_vars.setdefault(explain.EXPLAIN_VAR, {})[rule.group] = entry
-                host_vars.update(rule.vars)
-                item: dict[str, t.Any] = {'host': host}
-                if rank is not None:
-                    item['rank'] = rank
-                if key is not None:
-                    item['per'] = key
-                saved.append(item)
-                members.append(host)
-        states[rule.name] = {'v': STATE_VERSION, 'group': rule.group, 'members': saved}
-        return members
+            selection = decision.partitions.get(key) or _EMPTY
+            parts.append(self._part(rule, key, selection, old_parts.get(key, []), decision, budget, approved))
+        if rule.per is not None and rule.controlled:
+            parts = self._release_held(rule, parts, decision, budget, approved, candidates, unmet)
+        used = {unit.id for part in parts for unit in part.units if unit.id}
+        return RuleDecision(rule, state is None, info, parts, decision.spread,
+                            kept_approvals=[a for a in approvals if a.id in used and not _applied(parts, a.id)],
+                            expired=[a for a in approvals if a.id not in used], unreadable=unreadable,
+                            matched={a.id for a in approved.values() if a.id in used}, budget=budget.used)
 
-    def _decide(self, rule: Rule, previous: list[str], candidates: list[str], unmet: list[str]) -> _Decision:
+    def _part(self, rule: Rule, key: str | None, selection: Selection, old: list[str], decision: _Decision,
+              budget: Budget, approved: t.Mapping[str, Approval]) -> PartDecision:
+        """The changes of one partition against its remembered members, and their status."""
+        now = set(selection.members)
+        leaves = []
+        for host in old:
+            if host not in now:
+                leave = decision.reasons.get(host) or self._leave(rule, host, key, decision, decision.candidates)
+                leaves.append(leave)
+        if rule.controlled and any(leave.voluntary for leave in leaves):
+            leaves = self._confirm_voluntary(rule, leaves)
+        joins = [host for host in selection.members if host in selection.new]
+        units = make_units(rule.name, key, leaves, joins)
+        return PartDecision(key, selection, old, units, control(units, rule.approve, budget, approved))
+
+    def _confirm_voluntary(self, rule: Rule, leaves: list[Leave]) -> list[Leave]:
+        """A member that may be kept waiting must be available: an unavailable one leaves at once (failover)."""
+        def available(host: str) -> bool:
+            try:
+                return self._is_available(rule, host)
+            except EvalError:  # an ineligible host may lack what `available` reads: let it go, as without control
+                return False
+
+        self._probe([leave.host for leave in leaves if leave.voluntary and available(leave.host)])
+        out = []
+        for leave in leaves:
+            if leave.voluntary and not available(leave.host):
+                leave = Leave(leave.host, 'unavailable: available is false', False)
+            elif leave.voluntary and self._is_down(leave.host):
+                leave = Leave(leave.host, self._probe_reason(leave.host), False)
+            out.append(leave)
+        return out
+
+    def _release_held(self, rule: Rule, parts: list[PartDecision], decision: _Decision, budget: Budget,
+                      approved: t.Mapping[str, Approval], candidates: list[str],
+                      unmet: list[str]) -> list[PartDecision]:
+        """A member whose change waits stays in its old partition: no other partition may take it meanwhile.
+
+        Only `per` rules can meet this (a member whose per value moved, held
+        in its old partition, chosen by its new one): that partition chooses
+        again without it.  Waiting members only accumulate, so this ends.
+        """
+        for _round in range(len(parts) + 1):
+            waiting = {unit.leave.host for part in parts for unit, status in zip(part.units, part.statuses)
+                       if unit.leave is not None and status.status != APPLIED}
+            clashing = [index for index, part in enumerate(parts)
+                        if any(unit.join in waiting for unit in part.units if unit.join is not None)]
+            if not clashing:
+                return parts
+            for index in clashing:
+                part = parts[index]
+                for unit, status in zip(part.units, part.statuses):
+                    if unit.voluntary and status.status == APPLIED:
+                        budget.give_back()
+                hosts = decision.pools.get(part.key, [])
+                pool = set(hosts)
+                selection = self._select(rule, hosts, [h for h in part.old if h in pool], Weigher(rule.name),
+                                         decision.spread, exclude=waiting)
+                if len(selection.members) < rule.count.min <= len(part.selection.members):
+                    unmet.append(self._unmet(rule, part.key, hosts, selection.members, candidates,
+                                             sorted(decision.eligible)))
+                parts[index] = self._part(rule, part.key, selection, part.old, decision, budget, approved)
+        raise AssertionError('held members did not settle')
+
+    def _decide(self, rule: Rule, info: t.Mapping[str, t.Mapping[str, t.Any]], candidates: list[str],
+                unmet: list[str]) -> _Decision:
         """The selection of every partition: only the members checked when that is enough, else every candidate."""
+        previous = list(info)
         cand_set = set(candidates)
-        reasons: dict[str, str] = {}
+        reasons: dict[str, Leave] = {}
         if rule.per is None and rule.count.max is not None and len(previous) >= rule.count.max:
             fast = self._fast(rule, previous, cand_set, reasons)
             if fast is not None:
                 spread = (self._keys(rule, 'spread_by', rule.spread_by, fast.members)
                           if rule.spread_by is not None else None)
-                return _Decision({None: fast}, cand_set, set(fast.members), {}, spread, reasons)
+                return _Decision({None: fast}, cand_set, set(fast.members), {}, spread, reasons, {}, {})
         eligible = self._filter(rule, 'when', rule.when, candidates) if rule.when is not None else list(candidates)
         per_keys = self._keys(rule, 'per', rule.per, eligible) if rule.per is not None else {}
         spread = self._keys(rule, 'spread_by', rule.spread_by, eligible) if rule.spread_by is not None else None
         by_part: dict[str | None, list[str]] = {}
+        old_keys: dict[str, str | None] = {}
         if rule.per is not None:
             for host in eligible:
                 by_part.setdefault(per_keys[host], []).append(host)
+            for host, item in info.items():
+                # a member stays in the partition it was chosen for; one remembered without it, in its current one
+                remembered_key = item.get('per')
+                old_keys[host] = remembered_key if isinstance(remembered_key, str) else per_keys.get(host)
         else:
             by_part[None] = eligible
         weigh = Weigher(rule.name)
@@ -384,18 +478,21 @@ class Engine:
         for key in sorted(by_part, key=_partition_order):
             hosts = by_part[key]
             part_set = set(hosts)
-            selection = partitions[key] = self._select(rule, hosts, [h for h in previous if h in part_set], weigh,
-                                                       spread)
+            if rule.per is not None:
+                kept = [h for h in previous if h in part_set and old_keys[h] == key]
+            else:
+                kept = [h for h in previous if h in part_set]
+            selection = partitions[key] = self._select(rule, hosts, kept, weigh, spread)
             if len(selection.members) < rule.count.min:
                 unmet.append(self._unmet(rule, key, hosts, selection.members, candidates, eligible))
         if not by_part and rule.count.min > 0:
             unmet.append(self._unmet(rule, None, [], [], candidates, eligible))
-        return _Decision(partitions, cand_set, set(eligible), per_keys, spread, reasons)
+        return _Decision(partitions, cand_set, set(eligible), per_keys, spread, reasons, by_part, old_keys)
 
     def _select(self, rule: Rule, hosts: list[str], previous: list[str], weigh: Weigher,
-                spread: dict[str, str] | None) -> Selection:
+                spread: dict[str, str] | None, exclude: t.Collection[str] = ()) -> Selection:
         """choose(), with the `available` expression and the probe (only of hosts about to be chosen)."""
-        down: set[str] = set()
+        down: set[str] = set(exclude)
         if self.spec.available is not None:
             unknown = [host for host in hosts if host not in self._available]
             if unknown:
@@ -423,30 +520,13 @@ class Engine:
             down.update(host for host in batch if self._is_down(host))
             rounds += 1
 
-    def _pattern_reason(self, rule: Rule, host: str) -> str:
+    def _pattern_leave(self, rule: Rule, host: str) -> Leave:
+        """A member the hosts pattern no longer matches; taken by an earlier rule's group, it must go at once."""
         excluding = {part[1:] for part in split_pattern(rule.hosts) if part.startswith('!')}
         for group in self._joined.get(host, []):
             if group in excluding:
-                return f'now in {group}, which hosts {rule.hosts!r} excludes'
-        return f'no longer matches hosts {rule.hosts!r}'
-
-    def _why_gone(self, rule: Rule, host: str, key: str | None, decision: _Decision) -> str:
-        """Why a remembered member of partition key is a member no more."""
-        if host in decision.reasons:
-            return decision.reasons[host]
-        if host not in self._host_set:
-            return 'left the inventory'
-        if host not in decision.candidates:
-            return self._pattern_reason(rule, host)
-        if host not in decision.eligible:
-            return 'no longer passes when'
-        if rule.per is not None and decision.per_keys.get(host) != key:
-            return f'moved to {rule.per.source}={decision.per_keys.get(host)}'
-        if not self._is_available(rule, host):
-            return 'unavailable: available is false'
-        if self._is_down(host):
-            return self._probe_reason(host)
-        return 'count lowered'
+                return Leave(host, f'now in {group}, which hosts {rule.hosts!r} excludes', False)
+        return Leave(host, f'no longer matches hosts {rule.hosts!r}', True)
 
     def _unmet(self, rule: Rule, key: str | None, hosts: list[str], found: list[str], candidates: list[str],
                eligible: list[str]) -> str:
@@ -482,7 +562,24 @@ class _Decision(t.NamedTuple):
     eligible: set[str]  # ... and by when (only the members checked, on the fast path)
     per_keys: dict[str, str]
     spread: dict[str, str] | None
-    reasons: dict[str, str]  # remembered member -> why it leaves, when already known
+    reasons: dict[str, Leave]  # remembered member -> why it leaves, when already known (fast path)
+    pools: dict[str | None, list[str]]  # per value -> its eligible hosts (per rules)
+    old_keys: dict[str, str | None]  # remembered member -> the partition it was chosen for (per rules)
+
+
+_EMPTY = Selection([], frozenset(), [], {}, 0)
+
+
+def _old_key(rule: Rule, item: t.Mapping[str, t.Any], host: str, decision: _Decision) -> str | None:
+    """The partition a remembered member belongs to."""
+    if rule.per is None:
+        return None
+    return decision.old_keys.get(host, item.get('per') if isinstance(item.get('per'), str) else None)
+
+
+def _applied(parts: t.Sequence[PartDecision], ident: str) -> bool:
+    return any(unit.id == ident and status.status == APPLIED
+               for part in parts for unit, status in zip(part.units, part.statuses))
 
 
 def _partition_order(key: str | None) -> tuple[bool, str]:

@@ -21,8 +21,8 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions impor
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
 
-RULE_KEYS = ('name', 'group', 'hosts', 'when', 'count', 'spread_by', 'per', 'vars')
-TOP_KEYS = ('plugin', 'rules', 'available', 'probe', 'on_unmet', 'remember')
+RULE_KEYS = ('name', 'group', 'hosts', 'when', 'count', 'spread_by', 'per', 'vars', 'max_moves', 'approve')
+TOP_KEYS = ('plugin', 'rules', 'available', 'probe', 'on_unmet', 'remember', 'approve')
 PROBE_KEYS = ('port', 'timeout')
 KEYED_GROUP_KEYS = ('key', 'prefix', 'separator', 'parent_group', 'default_value', 'trailing_separator')
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$')
@@ -31,6 +31,8 @@ VAR_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,99}$')
 RESERVED_GROUPS = ('all', 'ungrouped')
 MAX_PROBE_TIMEOUT_S = 60.0
 MAX_COUNT = 100_000  # hosts per rule (or per `per` value): a larger number is a typo
+MAX_MOVES = MAX_COUNT  # voluntary changes per rule and evaluation (max_moves)
+PROPOSAL_ID_RE = re.compile(r'^[0-9a-f]{10}$')  # the id of a proposed change (control.proposal_id)
 # Variables a rule's vars (or compose) must not set: the plugin's own, and Ansible's magic variables.
 # The plugin adds ansible.vars.reserved's names and ansible.constants.INTERNAL_STATIC_VARS.
 RESERVED_VAR_PREFIX = 'podim_fleet_'
@@ -69,6 +71,13 @@ class Rule(t.NamedTuple):
     spread_by: Expression | None
     per: Expression | None
     vars: dict[str, t.Any]
+    max_moves: int | None = None  # voluntary membership changes per evaluation; None: no limit
+    approve: bool = False  # voluntary changes are proposed, applied once approved
+
+    @property
+    def controlled(self) -> bool:
+        """Voluntary changes may wait (max_moves or approve)."""
+        return self.max_moves is not None or self.approve
 
     @property
     def label(self) -> str:
@@ -121,6 +130,7 @@ class RulesSpec(t.NamedTuple):
     available: Expression | None
     probe: Probe | None
     on_unmet: str
+    approvals: tuple[str, ...] = ()  # proposal ids approved by the approve option (PODIM_FLEET_RULES_APPROVE)
 
     @property
     def names(self) -> frozenset[str]:
@@ -186,6 +196,71 @@ def parse_count(path: str, label: str, value: t.Any) -> Count:
     if number > MAX_COUNT:
         raise bad(f'count must be at most {MAX_COUNT}, got {number}')
     return Count(number, number)
+
+
+def parse_max_moves(path: str, label: str, value: t.Any) -> int | None:
+    """max_moves: a whole number from 0 (every voluntary change waits) to MAX_MOVES; absent or null: no limit."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(path, label, 'max_moves', f'must be a whole number of changes per evaluation (0 or more), got '
+                                                  f'{_kind(value)} {_show(value)}; leave it out for no limit')
+    if value < 0:
+        raise SpecError(path, label, 'max_moves', f'must be 0 or more, got {_show(value)}: 0 holds every voluntary change, '
+                                                  'leave it out for no limit')
+    if value > MAX_MOVES:
+        raise SpecError(path, label, 'max_moves', f'must be at most {MAX_MOVES}, got {_show(value)}; leave it out '
+                                                  'for no limit')
+    return int(value)
+
+
+def parse_approve(path: str, label: str, value: t.Any) -> bool:
+    """A rule's approve: a real boolean (`approve: maybe` must not silently turn approval off)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise SpecError(path, label, 'approve', f'must be true or false, got {_kind(value)} {_show(value)} '
+                                            '(true: voluntary changes wait for an approval)')
+
+
+def parse_approvals(path: str, value: t.Any, source: str = '') -> tuple[str, ...]:
+    """The top-level approve option: proposal ids, as a list or a comma-separated string."""
+    if value is None:
+        return ()
+    items = value.split(',') if isinstance(value, str) else value
+    where = f' (from {source})' if source else ''
+    if not isinstance(items, (list, tuple)):
+        raise SpecError(path, None, 'approve', f'must list proposal ids (10 hex digits), as a list or separated by '
+                                               f'commas, got {_kind(value)} {_show(value)}{where}')
+    ids: list[str] = []
+    for item in items:
+        text = _as_str(item).strip().lower() if isinstance(item, str) else None
+        if text == '':
+            continue
+        if text is None or not PROPOSAL_ID_RE.match(text):
+            raise SpecError(path, None, 'approve', f'{_show(item)} is not a proposal id (10 hex digits, as printed '
+                                                   f'in a "proposed" line){where}')
+        if text not in ids:
+            ids.append(text)
+    return tuple(ids)
+
+
+def _kind(value: t.Any) -> str:
+    """The plain type name of a value (YAML strings are Ansible's tagged str subclasses)."""
+    for base in (bool, int, float, str, list, tuple, dict):
+        if isinstance(value, base):
+            return base.__name__
+    return 'mapping' if isinstance(value, t.Mapping) else type(value).__name__
+
+
+def _show(value: t.Any, limit: int = 40) -> str:
+    """A value for an error message: a huge one must not become a huge message."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
+        return f'a {value.bit_length()}-bit number' if isinstance(value, int) else type(value).__name__
+    return text if len(text) <= limit else f'{text[:limit]}... ({len(text)} characters)'
 
 
 def parse_hosts(path: str, label: str, value: t.Any) -> str:
@@ -309,11 +384,14 @@ def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any,
         spread_by=compile_key(compiler, path, label, 'spread_by', item.get('spread_by')),
         per=compile_key(compiler, path, label, 'per', item.get('per')),
         vars=parse_vars(path, label, item.get('vars'), reserved),
+        max_moves=parse_max_moves(path, label, item.get('max_moves')),
+        approve=parse_approve(path, label, item.get('approve')),
     )
 
 
 def parse_spec(path: str, rules: t.Any, available: t.Any = None, probe: t.Any = None, on_unmet: t.Any = 'error',
-               compiler: ExpressionCompiler | None = None, reserved: t.Collection[str] = RESERVED_VARS) -> RulesSpec:
+               compiler: ExpressionCompiler | None = None, reserved: t.Collection[str] = RESERVED_VARS,
+               approve: t.Any = None, approve_source: str = '') -> RulesSpec:
     """Validate the options of one rules file and compile its expressions."""
     compiler = compiler or ExpressionCompiler()
     if not isinstance(rules, (list, tuple)) or not rules:
@@ -340,6 +418,7 @@ def parse_spec(path: str, rules: t.Any, available: t.Any = None, probe: t.Any = 
         available=compile_condition(compiler, path, None, 'available', available),
         probe=parse_probe(path, probe),
         on_unmet=_as_str(on_unmet),
+        approvals=parse_approvals(path, approve, approve_source),
     )
     check_order(spec)
     return spec

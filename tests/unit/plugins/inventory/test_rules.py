@@ -457,3 +457,168 @@ def test_bad_options_are_errors_and_nothing_is_remembered(inventory, tmp_path, s
     assert ' '.join(where.split()) in ' '.join(result.err.split()), result.err
     assert 'preview' not in result.err
     assert not os.path.exists(sqlite_url[len('sqlite:///'):])
+
+
+# -- change control: max_moves, approve, --check ------------------------------------------
+def _fleet_hosts(n: int, small: t.Collection[str] = ()) -> str:
+    lines = ['all:', '  children:', '    linux:', '      hosts:']
+    for i in range(1, n + 1):
+        name = f'node{i:02d}'
+        memory = 512 if name in small else 2048 if i % 3 == 0 else 256
+        lines.append(f'        {name}: {{memory_mb: {memory}, rack: r{i % 3}}}')
+    return '\n'.join(lines) + '\n'
+
+
+CONTROLLED = textwrap.dedent('''
+    plugin: podim.fleet.rules
+    rules:
+      - name: dns
+        group: dns_servers
+        hosts: linux
+        when: "memory_mb | int >= 1024"
+        count: 3
+        spread_by: rack
+        max_moves: 1
+''')
+
+
+def test_max_moves_converges_over_three_runs(inventory):
+    """30 hosts, 10 of them DNS-capable; the three members stop passing when: one change per evaluation."""
+    first = inventory('--list', rules=CONTROLLED, hosts=_fleet_hosts(30))
+    assert first.rc == 0, first.err
+    old = first.json()['dns_servers']['hosts']
+    hosts = _fleet_hosts(30, small=old)
+    seen = []
+    for _run in range(3):
+        result = inventory('--list', rules=CONTROLLED, hosts=hosts)
+        assert result.rc == 0, result.err
+        changed = [line for line in result.err.splitlines() if ' replaces ' in line and 'waiting' not in line]
+        assert len(changed) == 1, result.err
+        seen.append(changed[0])
+        waiting = [line for line in result.err.splitlines() if 'waiting (max_moves: 1)' in line]
+        assert len(waiting) == 2 - _run, result.err
+        members = result.json()['dns_servers']['hosts']
+        assert len(members) == 3 and len(set(members) & set(old)) == 2 - _run
+        for host in set(members) & set(old):
+            assert 'held by max_moves' in result.json()['_meta']['hostvars'][host]['podim_fleet_rules'][
+                'dns_servers']['why']
+    assert sorted(line.split(' replaces ')[1].split(' ')[0] for line in seen) == sorted(old)
+    last = inventory('--list', rules=CONTROLLED, hosts=hosts)
+    assert 'podim.fleet.rules' not in last.err and not set(last.json()['dns_servers']['hosts']) & set(old)
+
+
+def test_approval_through_the_environment(inventory, sqlite_url, namespace):
+    rules = CONTROLLED.replace('max_moves: 1', 'approve: true')
+    first = inventory('--list', rules=rules, hosts=_fleet_hosts(30))
+    old = first.json()['dns_servers']['hosts']
+    hosts = _fleet_hosts(30, small=old[:2])
+    proposed = inventory('--list', rules=rules, hosts=hosts)
+    assert proposed.rc == 0 and proposed.json()['dns_servers']['hosts'] == old
+    lines = [line for line in proposed.err.splitlines() if 'proposed' in line]
+    assert len(lines) == 2 and all(' replaces ' in line and '(no longer passes when)' in line for line in lines)
+    ident = lines[0].split('proposed ')[1].split(':')[0]
+    again = inventory('--list', rules=rules, hosts=hosts)
+    assert [line for line in again.err.splitlines() if 'proposed' in line] == lines  # stable ids
+    approved = inventory('--list', rules=rules, hosts=hosts,
+                         env={'PODIM_FLEET_RULES_APPROVE': f'{ident},00000000ff'})
+    assert approved.rc == 0, approved.err
+    assert f'approved {ident} by option approve)' in approved.err
+    assert 'approval 00000000ff (option approve) matches no current proposal of any rule; ignored' in approved.err
+    members = approved.json()['dns_servers']['hosts']
+    assert len(set(members) & set(old)) == 2
+    assert 'approved' not in open_store(sqlite_url).load_decisions(namespace)['dns']
+    bad = inventory('--list', rules=rules, hosts=hosts, env={'PODIM_FLEET_RULES_APPROVE': 'yes'})
+    assert bad.rc != 0 and "field 'approve': 'yes' is not a proposal id" in bad.err
+    assert '(from the environment variable PODIM_FLEET_RULES_APPROVE)' in ' '.join(bad.err.split())
+
+
+def test_approval_with_the_module_is_applied_once_and_audited(inventory, run_playbook, local_inventory, sqlite_url,
+                                                              namespace):
+    """propose (rules) -> approve (podim.fleet.approve) -> apply (rules) -> audit (podim.fleet.history)."""
+    rules = CONTROLLED.replace('max_moves: 1', 'approve: true')
+    old = inventory('--list', rules=rules, hosts=_fleet_hosts(30)).json()['dns_servers']['hosts']
+    hosts = _fleet_hosts(30, small=old[:1])
+    proposed = inventory('--list', rules=rules, hosts=hosts)
+    (line,) = [line for line in proposed.err.splitlines() if 'proposed' in line]
+    ident = line.split('proposed ')[1].split(':')[0]
+    playbook = f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: approve
+      podim.fleet.approve: {{rule: dns, ids: [{ident}]}}
+"""
+    env = {'PODIM_FLEET_STORE': sqlite_url, 'PODIM_FLEET_NAMESPACE': namespace}
+    run = run_playbook(playbook, local_inventory({'localhost': {}}), env)
+    assert run.rc == 0 and run.results['localhost']['approve']['changed'], run.out
+    applied = inventory('--list', rules=rules, hosts=hosts)
+    assert applied.rc == 0 and old[0] not in applied.json()['dns_servers']['hosts'], applied.err
+    assert f'approved {ident} by ' in applied.err
+    store = open_store(sqlite_url)
+    assert 'approved' not in store.load_decisions(namespace)['dns']  # applied once, then forgotten
+    left, joined = (store.history(namespace, host=old[0], group='dns_servers', limit=1)[0],
+                    store.history(namespace, group='dns_servers', limit=2)[0])
+    assert left['kind'] == 'left' and left['why'] == 'no longer passes when' and left['voluntary'] is True
+    assert left['proposal'] == ident and '@' in left['approved_by']
+    assert joined['kind'] == 'joined' and joined['replaces'] == old[0] and joined['approved_by'] == left['approved_by']
+    approval = [e for e in store.history(namespace, limit=None) if e['kind'] == 'approved']
+    assert len(approval) == 1 and approval[0]['proposal'] == ident
+    again = inventory('--list', rules=rules, hosts=hosts)
+    assert again.json()['dns_servers']['hosts'] == applied.json()['dns_servers']['hosts']
+
+
+@pytest.mark.parametrize('rules, where', [
+    (CONTROLLED.replace('max_moves: 1', 'max_moves: -1'), "rule 'dns': field 'max_moves': must be 0 or more"),
+    (CONTROLLED.replace('max_moves: 1', 'max_moves: true'), "rule 'dns': field 'max_moves': must be a whole number"),
+    (CONTROLLED.replace('max_moves: 1', 'max_moves: "1"'), "rule 'dns': field 'max_moves': must be a whole number"),
+    (CONTROLLED.replace('max_moves: 1', 'approve: maybe'), "rule 'dns': field 'approve': must be true or false, got "
+                                                           "str 'maybe'"),
+])
+def test_bad_control_options_name_file_rule_and_field(inventory, tmp_path, rules, where):
+    _refused(inventory('--graph', rules=rules, hosts=_fleet_hosts(6)), tmp_path, where)
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.parent.glob(path.name + '*'))}
+
+
+def test_check_mode_plans_and_leaves_the_store_byte_identical(inventory, sqlite_url):
+    inventory('--list', rules=CONTROLLED, hosts=_fleet_hosts(30))
+    store = Path(sqlite_url[len('sqlite:///'):])
+    before = _files(store)
+    assert store.name in before
+    hosts = _fleet_hosts(30, small=[])  # unchanged hosts file, but the rule now wants more memory: changes
+    rules = CONTROLLED.replace('>= 1024', '>= 4096').replace('count: 3\n', 'count: {min: 0, max: 3}\n')
+    rules = rules.replace('max_moves: 1', 'max_moves: 5')
+    (inventory.path / 'pb.yml').write_text('- hosts: all\n  gather_facts: false\n  connection: local\n'
+                                           '  tasks:\n    - ansible.builtin.debug: {msg: planned}\n')
+    inventory.write(rules, hosts)
+    env = inventory.env({'ANSIBLE_PYTHON_INTERPRETER': sys.executable})
+    command = [str(Path(sys.executable).parent / 'ansible-playbook'), '-i', 'hosts.yml', '-i', 'site.rules.yml',
+               'pb.yml']
+    check = subprocess.run(command + ['--check', '--diff'], cwd=inventory.path, env=env, capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert 'podim.fleet.rules (check mode, not remembered): dns_servers: -' in check.stderr, check.stderr
+    assert _files(store) == before  # the database, and no -wal left behind
+    real = subprocess.run(command, cwd=inventory.path, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert 'podim.fleet.rules: dns_servers: -' in real.stderr
+    assert _files(store)[store.name] != before[store.name]  # without --check the decision is remembered
+
+
+def test_moves_reach_the_store_with_the_decision(inventory, sqlite_url, namespace):
+    """The plugin hands (states, moves) to store.decide: the history explains each change with the rule's reason."""
+    first = inventory('--list', rules=CONTROLLED, hosts=_fleet_hosts(30))
+    old = first.json()['dns_servers']['hosts']
+    second = inventory('--list', rules=CONTROLLED, hosts=_fleet_hosts(30, small=old[:1]))
+    assert second.rc == 0, second.err
+    import sqlite3
+    with sqlite3.connect(sqlite_url[len('sqlite:///'):]) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        history = [name for name in tables if 'history' in name]
+        if not history:
+            pytest.skip('this store has no history table yet')
+        text = ' '.join(str(row) for row in conn.execute(f'SELECT * FROM {history[0]}'))
+    assert old[0] in text and 'no longer passes when' in text

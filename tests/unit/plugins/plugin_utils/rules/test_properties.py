@@ -140,3 +140,93 @@ def test_new_hosts_never_displace_members(hosts, rule, extra):
     more.update({f'new{name}': v for name, v in extra.items()})
     second = run(rules_spec, more, previous=first.states)
     assert set(first.groups['g']) <= set(second.groups['g'])
+
+
+# -- change control ----------------------------------------------------------------------------
+@st.composite
+def changes(draw: t.Callable[..., t.Any], hosts: dict) -> dict[str, dict[str, t.Any]]:
+    """The same inventory after some hosts changed memory, zone or availability, or left."""
+    out = {}
+    for name, v in hosts.items():
+        what = draw(st.sampled_from(['same', 'same', 'memory', 'zone', 'down', 'gone']))
+        if what == 'gone':
+            continue
+        v = dict(v)
+        if what == 'memory':
+            v['memory_mb'] = 512 if v['memory_mb'] >= 1024 else 2048
+        elif what == 'zone':
+            v['zone'] = f'z{draw(st.integers(0, 3))}'
+        elif what == 'down':
+            v['up'] = False
+        out[name] = v
+    return out
+
+
+def _voluntary_units(result: t.Any, rule: str) -> int:
+    """Applied voluntary changes, a replacement (leave + join in its slot) counted once."""
+    return sum(1 for m in result.moves if m['rule'] == rule and m['voluntary'] and m['change'] == 'left')
+
+
+@st.composite
+def controlled(draw: t.Callable[..., t.Any]) -> tuple[dict, dict, dict]:
+    hosts = draw(inventories(max_hosts=25))
+    rule = draw(rules())
+    rule['max_moves'] = draw(st.integers(0, 3))
+    later = draw(changes(hosts))
+    return hosts, rule, later
+
+
+@SETTINGS
+@given(controlled())
+def test_voluntary_moves_never_exceed_max_moves(case):
+    hosts, rule, later = case
+    rules_spec = spec(rule, available='up')
+    first = run(rules_spec, hosts)
+    second = run(rules_spec, later, previous=first.states)
+    assert _voluntary_units(second, 'r') <= rule['max_moves']
+    left = [m for m in second.moves if m['change'] == 'left']
+    assert len(left) == len({(m['partition'], m['host']) for m in left})
+
+
+@SETTINGS
+@given(controlled(), st.booleans())
+def test_failover_is_never_delayed(case, approve):
+    hosts, rule, later = case
+    rule = dict(rule, approve=approve)
+    first = run(spec(rule, available='up'), hosts)
+    free = dict(rule)
+    del free['max_moves'], free['approve']
+    controlled_result = run(spec(rule, available='up'), later, previous=first.states)
+    members = set(controlled_result.groups['g'])
+    # no member that is unavailable or gone stays, whatever waits
+    assert all(h in later and later[h]['up'] for h in members)
+    # every failover leave of the uncontrolled rule happens under control too
+    free_result = run(spec(free, available='up'), later, previous=first.states)
+    failover = {(m['partition'], m['host']) for m in free_result.moves if m['change'] == 'left' and not m['voluntary']}
+    assert failover <= {(m['partition'], m['host']) for m in controlled_result.moves if m['change'] == 'left'}
+    assert not any(p['leave'] in {h for _part, h in failover} for p in controlled_result.pending)
+
+
+@SETTINGS
+@given(controlled(), st.data())
+def test_approvals_apply_exactly_what_was_approved(case, data):
+    hosts, rule, later = case
+    rule = dict(rule, approve=True)
+    del rule['max_moves']
+    rules_spec = spec(rule, available='up')
+    first = run(rules_spec, hosts)
+    proposed = run(rules_spec, later, previous=first.states)
+    again = run(rules_spec, later, previous=first.states)
+    assert [p['id'] for p in again.pending] == [p['id'] for p in proposed.pending]  # ids are stable
+    assert all(p['status'] == 'proposed' for p in proposed.pending)
+    assert _voluntary_units(proposed, 'r') == 0
+    ids = [p['id'] for p in proposed.pending]
+    chosen = data.draw(st.lists(st.sampled_from(ids), unique=True) if ids else st.just([]))
+    states = dict(first.states)
+    states['r'] = dict(states['r'], approved=[{'id': i, 'by': 'alice', 'at': 1} for i in chosen])
+    applied = run(rules_spec, later, previous=states)
+    done = {m['proposal'] for m in applied.moves if m['voluntary']}
+    assert done == set(chosen)
+    assert all(m['approved_by'] == 'alice' for m in applied.moves if m['voluntary'])
+    assert {p['id'] for p in applied.pending} <= set(ids) - set(chosen) or rule.get('per')
+    assert 'approved' not in applied.states['r']

@@ -303,3 +303,64 @@ def test_constructed_options_that_are_fine():
                              'keyed_groups': [{'key': 'rack', 'prefix': 'rack', 'parent_group': 'racks',
                                                'trailing_separator': False}],
                              'strict': 'yes'}, {'dns_servers'})
+
+
+# -- change control: max_moves, approve, the approve option ------------------------------
+def test_max_moves_and_approve():
+    rule = parse(dict(DNS, max_moves=1, approve=True)).rules[0]
+    assert (rule.max_moves, rule.approve, rule.controlled) == (1, True, True)
+    plain = parse(DNS).rules[0]
+    assert (plain.max_moves, plain.approve, plain.controlled) == (None, False, False)
+    assert parse(dict(DNS, max_moves=0)).rules[0].max_moves == 0  # every voluntary change waits
+    assert parse(dict(DNS, max_moves=None, approve=None)).rules[0].controlled is False
+
+
+@pytest.mark.parametrize('value, message', [
+    (-1, 'must be 0 or more, got -1'),
+    (-10 ** 30, 'must be 0 or more'),
+    (True, 'must be a whole number of changes per evaluation (0 or more), got bool True'),
+    (False, 'got bool False'),
+    (10 ** 6, 'must be at most 100000, got 1000000'),
+    pytest.param(10 ** 5000, 'must be at most 100000, got a 16610-bit number', id='huge'),
+    ('1', "got str '1'"),
+    ('many', "got str 'many'"),
+    (1.5, 'got float 1.5'),
+    ([1], 'got list [1]'),
+    ({'max': 1}, 'got dict'),
+])
+def test_hostile_max_moves(value, message):
+    with pytest.raises(SpecError) as info:
+        parse(dict(DNS, max_moves=value))
+    error = info.value
+    assert (error.path, error.rule, error.field) == (PATH, "rule 'dns'", 'max_moves')
+    assert message in str(error)
+    assert len(str(error)) < 300  # a huge value does not make a huge message
+
+
+@pytest.mark.parametrize('value', ['maybe', 'yes', 'true', 1, 0, [], {'x': 1}])
+def test_approve_must_be_a_real_boolean(value):
+    with pytest.raises(SpecError) as info:
+        parse(dict(DNS, approve=value))
+    error = info.value
+    assert (error.rule, error.field) == ("rule 'dns'", 'approve')
+    assert 'must be true or false, got' in str(error) and 'voluntary changes wait for an approval' in str(error)
+
+
+def test_the_approve_option_lists_proposal_ids():
+    assert parse(DNS, approve='0123456789, ABCDEF0123,,0123456789').approvals == ('0123456789', 'abcdef0123')
+    assert parse(DNS, approve=['0123456789']).approvals == ('0123456789',)
+    assert parse(DNS).approvals == ()
+
+
+@pytest.mark.parametrize('value, message', [
+    ('0123', "'0123' is not a proposal id (10 hex digits"),
+    ('0123456789z', 'is not a proposal id'),
+    ([1234567890], '1234567890 is not a proposal id'),
+    (42, 'must list proposal ids (10 hex digits), as a list or separated by commas, got int 42'),
+])
+def test_bad_approve_option(value, message):
+    with pytest.raises(SpecError) as info:
+        parse_spec(PATH, [DNS], approve=value, approve_source='the environment variable PODIM_FLEET_RULES_APPROVE')
+    error = info.value
+    assert (error.rule, error.field) == (None, 'approve')
+    assert message in str(error) and '(from the environment variable PODIM_FLEET_RULES_APPROVE)' in str(error)
