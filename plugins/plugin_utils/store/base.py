@@ -94,6 +94,7 @@ MIGRATIONS: list[list[str]] = [
 RECORD_KINDS = ('created', 'changed', 'deleted', 'purged')
 MEMBER_KINDS = ('joined', 'left')
 DEFAULT_HISTORY_DAYS = 90.0
+PURGE_WHY = 'the host is no longer in the inventory'
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -275,6 +276,8 @@ class Store:
     placeholder = '?'
     # the history's growing id column
     id_column = 'INTEGER PRIMARY KEY AUTOINCREMENT'
+    # True: the database records the changes of records in the history itself (a trigger)
+    records_history_in_database = False
 
     def _writer(self) -> str:
         """The `writer` the client sends; PostgreSQL replaces it by the database role (a trigger)."""
@@ -373,6 +376,8 @@ class Store:
                         'INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, '
                         'seen, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
                         (namespace, host, typ, key, data, tags, exporter_text, now, now, writer))
+            if gone and not check_mode:
+                self._before_deletes(cur, 'deleted', '', exporter_text)
             for typ, key in gone:
                 before = self._fetch_one(cur, namespace, host, typ, key)
                 if before is None:
@@ -383,7 +388,8 @@ class Store:
                                           'AND key = ?'), (namespace, typ, host, key))
                     history.append(self._record_entry(namespace, now, 'deleted', host, typ, key, before, None, '',
                                                       exporter_text))
-            self._append_history(cur, history)
+            if not self.records_history_in_database:
+                self._append_history(cur, history)
         return changes
 
     # -- history -------------------------------------------------------
@@ -392,6 +398,9 @@ class Store:
                       after: t.Any, why: str, actor_text: str) -> tuple:
         return (namespace, at, kind, host, typ, key, '', None if before is None else canonical_json(before),
                 None if after is None else canonical_json(after), why, '{}', actor_text)
+
+    def _before_deletes(self, cur: t.Any, kind: str, why: str, actor_text: str) -> None:
+        """What the deletions that follow in this transaction are, for a database that records them itself."""
 
     def _append_history(self, cur: t.Any, rows: t.Sequence[tuple]) -> None:
         """Append history entries, in the caller's transaction: a change and its entry commit together."""
@@ -536,12 +545,14 @@ class Store:
                 removed.append({'host': host, 'type': typ, 'key': key})
                 history.append(self._record_entry(namespace, now, 'purged', host, typ, key,
                                                   {'data': json.loads(data), 'tags': json.loads(tags)}, None,
-                                                  'the host is no longer in the inventory', actor_text))
+                                                  PURGE_WHY, actor_text))
             if not check_mode:
+                self._before_deletes(cur, 'purged', PURGE_WHY, actor_text)
                 for item in removed:
                     cur.execute(self._sql('DELETE FROM podim_records WHERE namespace = ? AND type = ? AND host = ? '
                                           'AND key = ?'), (namespace, item['type'], item['host'], item['key']))
-                self._append_history(cur, history)
+                if not self.records_history_in_database:
+                    self._append_history(cur, history)
                 self._prune_history(cur, namespace, history_days)
         removed.sort(key=lambda item: (item['host'], item['type'], item['key']))
         return removed

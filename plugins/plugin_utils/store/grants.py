@@ -276,15 +276,49 @@ PG_MIGRATIONS: list[list[str]] = [
             $$""",
     ],
     [
-        # The history (base.py MIGRATIONS 3): a role reads the history of the namespaces it may read, appends
-        # to those it may write or decide in, and can neither change nor remove an entry (no policy, no
-        # privilege); `writer` is its role, whatever the client sends.
+        # The history (base.py MIGRATIONS 3).  Changes of records are recorded by the database itself (a
+        # trigger owned by the tables' owner), whoever writes and however: no record changes without its
+        # entry.  The client says what a deletion is (podim.kind: deleted or purged, podim.why, podim.actor:
+        # settings local to its transaction); a created or changed record's actor is its `exporter`.  The
+        # time is the database's: a client cannot date an entry back to have it pruned early.
+        """CREATE FUNCTION {s}.podim_records_history() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+            AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    INSERT INTO {s}.podim_history (namespace, at, kind, host, type, key, before, after, why, actor)
+                    VALUES (OLD.namespace, extract(epoch FROM clock_timestamp()),
+                            coalesce(nullif(current_setting('podim.kind', true), ''), 'deleted'),
+                            OLD.host, OLD.type, OLD.key,
+                            json_build_object('data', OLD.data::json, 'tags', OLD.tags::json)::text, NULL,
+                            coalesce(current_setting('podim.why', true), ''),
+                            coalesce(nullif(current_setting('podim.actor', true), ''), '{}'));
+                    RETURN NULL;
+                END IF;
+                IF TG_OP = 'UPDATE' AND (NEW.namespace, NEW.host, NEW.type, NEW.key, NEW.data, NEW.tags)
+                        IS NOT DISTINCT FROM (OLD.namespace, OLD.host, OLD.type, OLD.key, OLD.data, OLD.tags) THEN
+                    RETURN NULL;  -- only `seen` moved: an unchanged re-export is no change
+                END IF;
+                INSERT INTO {s}.podim_history (namespace, at, kind, host, type, key, before, after, why, actor)
+                VALUES (NEW.namespace, extract(epoch FROM clock_timestamp()),
+                        CASE WHEN TG_OP = 'INSERT' THEN 'created' ELSE 'changed' END,
+                        NEW.host, NEW.type, NEW.key,
+                        CASE WHEN TG_OP = 'UPDATE'
+                             THEN json_build_object('data', OLD.data::json, 'tags', OLD.tags::json)::text END,
+                        json_build_object('data', NEW.data::json, 'tags', NEW.tags::json)::text, '', NEW.exporter);
+                RETURN NULL;
+            END
+            $$""",
+        'CREATE TRIGGER podim_records_history AFTER INSERT OR UPDATE OR DELETE ON {s}.podim_records '
+        'FOR EACH ROW EXECUTE FUNCTION {s}.podim_records_history()',
+        # Membership changes and approvals are appended by podim.fleet with the decision they belong to: a
+        # role reads the history of the namespaces it may read, appends where it may decide, and can neither
+        # change nor remove an entry (no policy, no privilege); `writer` is its role, whatever it sends.
         'ALTER TABLE {s}.podim_history ENABLE ROW LEVEL SECURITY',
         'CREATE POLICY podim_read ON {s}.podim_history FOR SELECT '
         'USING (namespace IN (SELECT {s}.podim_fleet_namespaces(NULL)))',
         'CREATE POLICY podim_insert ON {s}.podim_history FOR INSERT '
-        "WITH CHECK (namespace IN (SELECT {s}.podim_fleet_namespaces('write')) "
-        "OR namespace IN (SELECT {s}.podim_fleet_namespaces('decide')))",
+        "WITH CHECK (namespace IN (SELECT {s}.podim_fleet_namespaces('decide')))",
         """CREATE FUNCTION {s}.podim_history_stamp() RETURNS trigger
             LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
             AS $$
@@ -300,7 +334,7 @@ PG_MIGRATIONS: list[list[str]] = [
             DECLARE
                 r RECORD;
             BEGIN
-                FOR r IN SELECT role, bool_or(privilege IN ('write', 'decide')) AS writes
+                FOR r IN SELECT role, bool_or(privilege = 'decide') AS writes
                          FROM {s}.podim_grants GROUP BY role LOOP
                     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.role) THEN
                         EXECUTE format('GRANT SELECT%s ON {s}.podim_history TO %I',
@@ -400,8 +434,8 @@ def wanted_table_privileges(grants: t.Iterable[Grant]) -> dict[str, list[str]]:
         need['podim_records'] |= {'INSERT', 'UPDATE', 'DELETE'}
     if any(g.privilege == 'decide' for g in grants):
         need['podim_decisions'] |= {'INSERT', 'UPDATE', 'DELETE'}
-    if any(g.privilege in ('write', 'decide') for g in grants):
-        need['podim_history'].add('INSERT')  # append only: nobody bound by RLS may change or remove an entry
+    if any(g.privilege == 'decide' for g in grants):
+        need['podim_history'].add('INSERT')  # membership entries; records' entries are the database's own
     return {table: sorted(privs) for table, privs in need.items()}
 
 

@@ -48,6 +48,7 @@ def _refusal(exc: t.Any) -> tuple[str, bool]:
 class PostgreSQLStore(Store):
     placeholder = '%s'
     id_column = 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'
+    records_history_in_database = True  # grants.py: trigger podim_records_history
 
     def __init__(self, url: str, migrate: bool = True) -> None:
         """migrate=False leaves an old or missing schema alone (check mode of store_grant): see schema_current."""
@@ -236,6 +237,10 @@ class PostgreSQLStore(Store):
             raise self._read_refused(namespace, exc) from None
         raise AccessDenied(f'store {self.url}: role {self.role!r} may not read namespace {namespace!r}: it has no '
                            f'grant there; {GRANT_HINT}', reason='no grant', explained=True)
+
+    def _before_deletes(self, cur: t.Any, kind: str, why: str, actor_text: str) -> None:
+        cur.execute("SELECT set_config('podim.kind', %s, true), set_config('podim.why', %s, true), "
+                    "set_config('podim.actor', %s, true)", (kind, why, actor_text))
 
     def _may_prune(self, cur: t.Any) -> bool:
         # a role bound by row-level security may append history, never remove it: the owner's runs prune

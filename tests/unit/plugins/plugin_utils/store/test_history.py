@@ -199,3 +199,18 @@ def test_a_role_appends_to_the_history_of_its_namespace_only(fleet):
     assert len(fleet.admin.history(fleet.staging_ns)) == 2
     fleet.admin.decide(fleet.staging_ns, lambda previous: previous, history_days=1)
     assert kinds(fleet.admin.history(fleet.staging_ns)) == [('changed', 'web1', 't')]
+
+
+def test_postgresql_records_every_record_change_itself_even_by_plain_sql(fleet):
+    """A role that writes records with SQL of its own, not podim.fleet, still leaves an entry for each change."""
+    with fleet.sql('staging') as conn:
+        conn.execute("INSERT INTO podim_records (namespace, host, type, key, data, tags, exporter, updated, seen, "
+                     "writer) VALUES (%s, 'sneaky', 't', 'k', '{\"v\": 1}', '[]', '{}', 1, 1, '')", (fleet.staging_ns,))
+        conn.execute("UPDATE podim_records SET seen = 2 WHERE namespace = %s", (fleet.staging_ns,))  # no change
+        conn.execute("UPDATE podim_records SET data = '{\"v\": 2}' WHERE namespace = %s", (fleet.staging_ns,))
+        conn.execute('DELETE FROM podim_records WHERE namespace = %s', (fleet.staging_ns,))
+    entries = fleet.admin.history(fleet.staging_ns)
+    assert kinds(entries) == [('deleted', 'sneaky', 't'), ('changed', 'sneaky', 't'), ('created', 'sneaky', 't')]
+    assert {e['writer'] for e in entries} == {fleet.roles['staging']}
+    assert entries[1]['before'] == {'data': {'v': 1}, 'tags': []} and entries[1]['after'] == {'data': {'v': 2},
+                                                                                             'tags': []}
