@@ -105,11 +105,13 @@ for i in "${!hosts[@]}"; do
 done
 cat <<EOM
 
-The site is up. Open, from this machine:
-  WordPress        http://$lb_ip/
-  Rails demo       http://$lb_ip:8080/
-  HAProxy stats    http://$lb_ip:8404/stats   (user admin, password in $state/secrets/haproxy/$lb/stats_password)
-  WordPress admin  http://$lb_ip/wp-admin/    (user admin, password in $state/secrets/wordpress/wordpress/admin_password)
+The site is up. Open, from this machine (HTTPS: trust the site CA $state/secrets/tls/ca.crt,
+e.g. curl --cacert; plain HTTP redirects there):
+  WordPress        https://$lb_ip/
+  Rails demo       https://$lb_ip:8443/
+  HAProxy stats    on the load balancer only: podman exec $lb curl -su admin:PASSWORD http://127.0.0.1:8404/stats
+                   (password in $state/secrets/haproxy/$lb/stats_password)
+  WordPress admin  https://$lb_ip/wp-admin/    (user admin, password in $state/secrets/wordpress/wordpress/admin_password)
 Who does what:     ansible-inventory -i $state/inventory --graph   (ANSIBLE_CONFIG=$state/ansible.cfg)
 Remove the hosts:  scripts/demo-site.sh --destroy
 EOM
