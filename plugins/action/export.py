@@ -10,12 +10,12 @@ import json
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.podim.fleet.plugins.plugin_utils import settings
+from ansible_collections.podim.fleet.plugins.plugin_utils import plan, settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.exports import (
     ExportError, check_policy, check_type_schema, exporter_metadata, normalize_data,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.identity import IdentityError, inventory_identity
-from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, redact, store_missing
 
 ARGUMENT_SPEC = {
     'type': {'type': 'str', 'required': True},
@@ -71,14 +71,26 @@ class ActionModule(ActionBase):
             deletes = []
         else:
             upserts, deletes = [], [(typ, key)]
-        store = open_store(store_url)
-        changes = store.apply(namespace, host, upserts=upserts, deletes=deletes, exporter=exporter_metadata(),
-                              check_mode=self._task.check_mode)
+        check_mode = self._task.check_mode
+        if check_mode and store_missing(store_url):
+            # a preview creates nothing: against a store that does not exist yet, every record is new
+            store_shown = redact(store_url)
+            changes = [{'type': typ, 'key': key, 'before': None,
+                        'after': {'data': item['data'], 'tags': sorted(set(item['tags']))}} for item in upserts]
+        else:
+            store = open_store(store_url)
+            store_shown = store.url
+            changes = store.apply(namespace, host, upserts=upserts, deletes=deletes, exporter=exporter_metadata(),
+                                  check_mode=check_mode)
+        if check_mode:
+            # what follows in this --check run (the lookup) sees what this export would have written
+            plan.remember(namespace, host, typ, key, upserts[0]['data'] if present else None,
+                          args['tags'] if present else [], present)
         record = None
         if present:
             record = {'namespace': namespace, 'host': host, 'type': typ, 'key': key,
                       'data': upserts[0]['data'], 'tags': sorted(set(args['tags']))}
-        out = {'changed': bool(changes), 'record': record, 'store_url': store.url}
+        out = {'changed': bool(changes), 'record': record, 'store_url': store_shown}
         if self._task.diff and changes:
             before, after = changes[0]['before'], changes[0]['after']
             out['diff'] = {'before': _diff_text(before), 'after': _diff_text(after),

@@ -130,10 +130,11 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.podim.fleet.plugins.plugin_utils import plan
 from ansible_collections.podim.fleet.plugins.plugin_utils.options import OptionError, check_direct_options
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError
 from ansible_collections.podim.fleet.plugins.plugin_utils.schemas import RecordError, validate
-from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
+from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, redact, store_missing
 
 
 class LookupModule(LookupBase):
@@ -189,17 +190,25 @@ class LookupModule(LookupBase):
                                          "'groups' variable is available here")
             hosts = set(HostPatterns(groups).select(pattern))
         excluded = [variables.get('inventory_hostname')] if self.get_option('exclude_self') else []
-        # a reader never creates a store: a wrong path must not look like an empty fleet
-        store = open_store(self.get_option('store_url'), create=False)
-        records = store.query(self.get_option('namespace'), types, hosts=hosts, tags=self.get_option('tags'),
-                              max_age=self.get_option('max_age'), exclude_hosts=excluded)
+        check_mode = bool(variables.get('ansible_check_mode'))
+        if check_mode and plan.exists() and store_missing(self.get_option('store_url')):
+            records = []  # the plan of a first run: its store does not exist yet, the exports above are the fleet
+        else:
+            # a reader never creates a store: a wrong path must not look like an empty fleet
+            store = open_store(self.get_option('store_url'), create=False)
+            records = store.query(self.get_option('namespace'), types, hosts=hosts, tags=self.get_option('tags'),
+                                  max_age=self.get_option('max_age'), exclude_hosts=excluded)
+        if check_mode:
+            # a --check run: what podim.fleet.export would have written earlier in this run counts
+            records = plan.overlay(records, self.get_option('namespace'), set(types), hosts=hosts,
+                                   tags=self.get_option('tags'), exclude_hosts=excluded)
         records = self._valid(records)
         needed = self.get_option('min_results')
         if len(records) < needed:
             where = f' from hosts matching {pattern!r}' if pattern else ''
             raise AnsibleLookupError(f'podim.fleet.exported: found {len(records)} record(s) of type '
                                      f'{", ".join(types)}{where} in namespace {self.get_option("namespace")!r} of '
-                                     f'{store.url}, at least {needed} required; export them first '
+                                     f'{redact(self.get_option("store_url"))}, at least {needed} required; export them first '
                                      '(podim.fleet.export) or check hosts, tags and max_age')
         return [record.public() for record in records]
 

@@ -36,6 +36,12 @@ def sqlite_path(url: str) -> str:
     return os.path.abspath(os.path.expanduser(path))
 
 
+def store_missing(url: str) -> bool:
+    """Whether url names a SQLite store that does not exist yet (a PostgreSQL store always exists)."""
+    url = (url or '').strip()
+    return url.lower().startswith('sqlite:') and not os.path.exists(sqlite_path(url))
+
+
 def open_store(url: str, create: bool = True) -> Store:
     """Open (or reuse in this process) the store at url.
 
