@@ -212,5 +212,5 @@ def test_postgresql_records_every_record_change_itself_even_by_plain_sql(fleet):
     entries = fleet.admin.history(fleet.staging_ns)
     assert kinds(entries) == [('deleted', 'sneaky', 't'), ('changed', 'sneaky', 't'), ('created', 'sneaky', 't')]
     assert {e['writer'] for e in entries} == {fleet.roles['staging']}
-    assert entries[1]['before'] == {'data': {'v': 1}, 'tags': []} and entries[1]['after'] == {'data': {'v': 2},
-                                                                                             'tags': []}
+    assert entries[1]['before'] == {'data': {'v': 1}, 'tags': []}
+    assert entries[1]['after'] == {'data': {'v': 2}, 'tags': []}
