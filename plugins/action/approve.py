@@ -14,6 +14,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils import settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.approvals import ApprovalError, approve, check_ids
 from ansible_collections.podim.fleet.plugins.plugin_utils.exports import exporter_metadata
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import validate_args
 
 ARGUMENT_SPEC = {
     'rule': {'type': 'str', 'required': True},
@@ -34,7 +35,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _dummy, args = validate_args(self, ARGUMENT_SPEC)
         rule, present = args['rule'], args['state'] == 'present'
         try:
             ids = check_ids(args['ids'])

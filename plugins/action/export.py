@@ -16,6 +16,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.exports import (
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.identity import IdentityError, inventory_identity
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, redact, store_missing
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import validate_args
 
 ARGUMENT_SPEC = {
     'type': {'type': 'str', 'required': True},
@@ -44,7 +45,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        _dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _dummy, args = validate_args(self, ARGUMENT_SPEC)
         host = task_vars.get('inventory_hostname')
         try:
             # identity and groups from the inventory: variables can be set by any play

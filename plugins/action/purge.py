@@ -11,6 +11,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.podim.fleet.plugins.plugin_utils import settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.exports import exporter_metadata
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import validate_args
 
 ARGUMENT_SPEC = {
     'keep_hosts': {'type': 'list', 'elements': 'str'},
@@ -31,7 +32,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        _dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _dummy, args = validate_args(self, ARGUMENT_SPEC)
         keep = args['keep_hosts']
         if keep is None:
             keep = task_vars.get('groups', {}).get('all', [])

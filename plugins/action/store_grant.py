@@ -11,6 +11,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.podim.fleet.plugins.plugin_utils import settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError
 from ansible_collections.podim.fleet.plugins.plugin_utils.store.urls import scrub
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import validate_args
 
 ARGUMENT_SPEC = {
     'role': {'type': 'str', 'required': True},
@@ -37,7 +38,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        _dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _dummy, args = validate_args(self, ARGUMENT_SPEC)
         url = None
         try:
             url, _origin = settings.resolve('store_url', args['store_url'])

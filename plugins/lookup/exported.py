@@ -15,6 +15,10 @@ description:
     store records it (the database role on PostgreSQL).
   - Collected data is data, never template; strings that look like Jinja2 come back literally.
   - A store that does not exist, a bad O(store_url) or an unreachable database is an error, never an empty list.
+requirements:
+  - jmespath >= 1.0 (for O(query))
+  - netaddr >= 0.10 (checks the addresses in records of the known types)
+  - psycopg >= 3.1 (for a PostgreSQL store)
 options:
   _terms:
     description: One or more record types to collect, for example C(dns_server).
@@ -123,6 +127,7 @@ _list:
       type: str
 """
 
+import json
 import math
 
 from ansible import constants as C
@@ -135,6 +140,24 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.options import OptionE
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError
 from ansible_collections.podim.fleet.plugins.plugin_utils.schemas import RecordError, validate
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, redact, store_missing
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import plain_type_names
+
+# JMESPath's names of types; its type errors sometimes give Python's (the elements of an array)
+_JMESPATH_TYPES = {'str': 'string', 'bool': 'boolean', 'int': 'number', 'float': 'number', 'list': 'array',
+                   'tuple': 'array', 'dict': 'object', 'NoneType': 'null'}
+
+
+def _type_error(exc) -> str:
+    """A JMESPath type error in JMESPath's own words, without Python's (or ansible-core's) type names."""
+    actual = plain_type_names(str(exc.actual_type))
+    element = actual in _JMESPATH_TYPES  # a Python name: the wrong element of an array (array-number, array-string)
+    actual = _JMESPATH_TYPES.get(actual, actual)
+    expected = ' or '.join(str(name) for name in exc.expected_types)
+    value = json.dumps(exc.current_value, default=str, ensure_ascii=False)
+    if len(value) > 80:
+        value = value[:77] + '...'
+    got = f'an array holding {actual} {value}' if element else f'{actual} {value}'
+    return f'function {exc.function_name}() expects {expected}, got {got}'
 
 
 class LookupModule(LookupBase):
@@ -158,6 +181,10 @@ class LookupModule(LookupBase):
         import jmespath  # only paid for by callers who query
         try:
             found = jmespath.search(expression, records)
+        except jmespath.exceptions.JMESPathTypeError as exc:
+            # valid JMESPath: one of its functions got a value of another type from these records
+            raise AnsibleLookupError(f'podim.fleet.exported: query {expression!r} failed on the {len(records)} '
+                                     f'record(s) found: {_type_error(exc)}') from None
         except jmespath.exceptions.JMESPathError as exc:
             raise AnsibleLookupError(f'podim.fleet.exported: query {expression!r} is not valid JMESPath: {exc}') from None
         if found is None:

@@ -19,6 +19,8 @@ description:
     C(replaces), C(approved_by)). C(actor) is who acted (C(controller), C(user), C(run_id), C(playbook)); C(writer)
     is the store's account of the writer (the database role on PostgreSQL).
   - How long entries are kept is O(history_days).
+requirements:
+  - psycopg >= 3.1 (for a PostgreSQL store)
 options:
   _terms:
     description: Not used; give filters as options.

@@ -20,6 +20,8 @@ description:
   - Recording an approval is a change of the rule decisions, serialized with rule evaluations; on PostgreSQL it
     needs the C(decide) grant in the namespace. It is itself recorded in the history (P(podim.fleet.history#lookup)).
   - Runs once per task on the controller, whatever the number of hosts in the play. Idempotent.
+requirements:
+  - psycopg >= 3.1 (for a PostgreSQL store)
 options:
   rule:
     description: The name of the rule that proposed the changes.

@@ -26,6 +26,9 @@ description:
     (a YAML or JSON mapping of each type to a list of groups); O(export_policy) can narrow it for one task, never widen it.
     P(podim.fleet.store_settings#lookup) shows the policy in effect and where it comes from.
   - The data of one record may take at most 64 KiB as JSON.
+requirements:
+  - netaddr >= 0.10 (checks and normalizes the addresses in O(data))
+  - psycopg >= 3.1 (for a PostgreSQL store)
 options:
   type:
     description:

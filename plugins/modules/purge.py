@@ -16,6 +16,8 @@ description:
     (by default every host of the current inventory), so stale exports of removed hosts do not linger.
   - Runs once per task on the controller, whatever the number of hosts in the play.
   - Refuses to run with an empty list of hosts to keep.
+requirements:
+  - psycopg >= 3.1 (for a PostgreSQL store)
 options:
   keep_hosts:
     description:

@@ -31,6 +31,8 @@ description:
     loses them.
   - Runs on the controller, once per task whatever the number of hosts. The store's tables must be owned by the
     role of O(store_url) (the admin); creating roles also needs C(CREATEROLE).
+requirements:
+  - psycopg >= 3.1
 options:
   role:
     description:

@@ -9,6 +9,8 @@ import os
 import socket
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
+
 SCHEMA_KINDS = ('address', 'network', 'port', 'integer', 'string', 'boolean')
 
 
@@ -83,7 +85,7 @@ def normalize_data(data: t.Any, schema: dict[str, str] | None = None) -> dict:
     integer, string, boolean); a declared path must be present.
     """
     if not isinstance(data, dict):
-        raise ExportError(f'data must be a mapping, got {type(data).__name__}')
+        raise ExportError(f'data must be a mapping, got {type_name(data)}')
     schema = dict(schema or {})
     for path, kind in schema.items():
         if kind not in SCHEMA_KINDS:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
+
 # Lowercase SQL identifier: no quoting needed in PostgreSQL or MariaDB, no
 # space, '/', '.', '*' or '%' (a lookup option, a path, a wildcard grant).
 _SQL_IDENTIFIER = r'\A[a-z][a-z0-9_]*\Z'
@@ -92,7 +94,7 @@ class RecordError(ValueError):
 
 def _show(value: t.Any, limit: int = 60) -> str:
     text = repr(value)
-    return text if len(text) <= limit else f'{text[:limit]}... ({type(value).__name__})'
+    return text if len(text) <= limit else f'{text[:limit]}... ({type_name(value)})'
 
 
 def _canonical_address(value: str) -> str | None:
@@ -128,7 +130,7 @@ def _check_field(typ: str, field: str, rule: dict, value: t.Any, coerce: bool) -
             refuse(f'must be one of {", ".join(rule["choices"])}, got {_show(value)}')
         return value
     if not isinstance(value, str):
-        refuse(f'must be a string, got {type(value).__name__} {_show(value)}')
+        refuse(f'must be a string, got {type_name(value)} {_show(value)}')
     if len(value) > rule['max_length']:
         refuse(f'is longer than {rule["max_length"]} characters ({len(value)})')
     if not re.fullmatch(rule['pattern'], value):
@@ -150,7 +152,7 @@ def validate(typ: str, data: t.Any, coerce: bool = False) -> t.Any:
     if schema is None:
         return data
     if not isinstance(data, dict):
-        raise RecordError(typ, '', f'data must be a mapping, got {type(data).__name__}')
+        raise RecordError(typ, '', f'data must be a mapping, got {type_name(data)}')
     unknown = sorted(str(key) for key in data if key not in schema)
     if unknown:
         raise RecordError(typ, unknown[0], f'is not a field of type {typ!r} (fields: {", ".join(schema)})')

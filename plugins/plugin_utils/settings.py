@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
+
 # the plugin whose definitions (the fragment) hold the settings
 PLUGIN_TYPE = 'lookup'
 PLUGIN_NAME = 'podim.fleet.store_settings'
@@ -105,7 +107,7 @@ def parse_export_policy(value: t.Any, origin: str) -> dict[str, list[str]] | Non
             raise SettingError(f'export_policy from {origin} is not valid YAML/JSON: {exc}') from None
     if not isinstance(value, dict):
         raise SettingError(f'export_policy from {origin} must be a mapping of type -> list of groups, '
-                           f'got {type(value).__name__}')
+                           f'got {type_name(value)}')
     policy: dict[str, list[str]] = {}
     for typ, groups in value.items():
         if isinstance(groups, str):

@@ -25,6 +25,8 @@ import re
 import time
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
+
 # One record as stored (namespace, host, type, key, data and tags as JSON)
 # takes at most this many bytes; MAX_DATA_BYTES is its old name.
 MAX_RECORD_BYTES = 64 * 1024
@@ -149,7 +151,7 @@ def _show(value: t.Any, limit: int = 60) -> str:
     text = repr(value)
     if len(text) <= limit:
         return text
-    size = f'{len(value)} characters' if isinstance(value, str) else type(value).__name__
+    size = f'{len(value)} characters' if isinstance(value, str) else type_name(value)
     return f'{text[:limit]}... ({size})'
 
 
@@ -202,7 +204,7 @@ def _utf8_size(text: str) -> int:
 
 def encode_data(data: t.Any, limit: int = MAX_RECORD_BYTES) -> str:
     if not isinstance(data, dict):
-        raise StoreError(f'data must be a mapping (JSON object), got {type(data).__name__}')
+        raise StoreError(f'data must be a mapping (JSON object), got {type_name(data)}')
     try:
         # allow_nan=False: json.dumps would otherwise write NaN, which no JSON reader accepts
         text = json.dumps(data, sort_keys=True, separators=(',', ':'), ensure_ascii=False, allow_nan=False)
@@ -247,7 +249,7 @@ def encode_record(namespace: str, host: str, item: t.Any) -> tuple[str, str, str
     The size limit covers the whole record as stored, not only its data.
     """
     if not isinstance(item, dict):
-        raise StoreError(f'a record must be a mapping with type, key, data and tags, got {type(item).__name__}')
+        raise StoreError(f'a record must be a mapping with type, key, data and tags, got {type_name(item)}')
     try:
         typ = check_name('type', item.get('type'))
         key = check_key(item.get('key', 'default'))

@@ -112,6 +112,35 @@ def test_errors_never_an_empty_list(run_playbook, local_inventory, sqlite_url, t
     assert not (tmp_path / 'missing.sqlite').exists()
 
 
+def test_jmespath_type_error_is_not_invalid_syntax(run_playbook, local_inventory, sqlite_url):
+    """A valid query whose function gets the wrong type of value from the records says so."""
+    seed(sqlite_url)
+    cases = {
+        # data.address is a string (the first record is host gone's): abs() wants a number
+        "query('podim.fleet.exported', 'dns_server', query='[].data.address | [0] | abs(@)')":
+            "query '[].data.address | [0] | abs(@)' failed on the 5 record(s) found: function abs() expects number, "
+            'got string "10.0.0.5"',
+        # sum() wants an array of numbers: the offending element is named
+        "query('podim.fleet.exported', 'dns_server', query='sum([].data.address)')":
+            "query 'sum([].data.address)' failed on the 5 record(s) found: function sum() expects array-number, "
+            'got an array holding string "10.0.0.5"',
+    }
+    not_valid = {
+        "query('podim.fleet.exported', 'dns_server', query='[?')": "query '[?' is not valid JMESPath",
+        "query('podim.fleet.exported', 'dns_server', query='nosuchfunction(@)')":
+            "query 'nosuchfunction(@)' is not valid JMESPath: Unknown function: nosuchfunction()",
+        "query('podim.fleet.exported', 'dns_server', query='abs(@, @)')": "query 'abs(@, @)' is not valid JMESPath",
+    }
+    for expr, expected in {**cases, **not_valid}.items():
+        run = run_playbook(collect(expr), local_inventory(HOSTS, GROUPS), {'PODIM_FLEET_STORE': sqlite_url})
+        assert run.rc != 0, expr
+        message = run.results['ns1']['collect']['msg']
+        assert f'podim.fleet.exported: {expected}' in message, (expr, message)
+        if expr in cases:
+            assert 'not valid JMESPath' not in message, message
+        assert '_Ansible' not in message, message
+
+
 def test_options_are_validated(run_playbook, local_inventory, sqlite_url):
     seed(sqlite_url)
     cases = {
