@@ -10,34 +10,32 @@
 #
 # usage: scripts/collection-doc-check.sh VENV
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+use_venv "${1:?usage: collection-doc-check.sh VENV}"
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${1:?usage: collection-doc-check.sh VENV}
-venv=$(cd "$venv" && pwd)
-export PATH="$venv/bin:$PATH"
-
-ns=$(sed -n 's/^namespace:[[:space:]]*//p' "$repo/galaxy.yml" | tr -d "\"' ")
-name=$(sed -n 's/^name:[[:space:]]*//p' "$repo/galaxy.yml" | tr -d "\"' ")
+ns=$(galaxy namespace)
+name=$(galaxy name)
 fqcn="$ns.$name"
 
 work="$repo/build/doc-check/$(basename "$venv")"
 rm -rf "$work"
 mkdir -p "$work/dist" "$work/collections" "$work/out"
-src=$("$repo/scripts/export-tree.sh" "$work/src")
+src=$(export_tree "$work/src")
 rm -rf "$src/.git"
 
 failures=()
 fail() { failures+=("$1"); echo "doc-check: FAIL $1" >&2; }
 
-core=$(python -c 'from ansible.release import __version__; print(__version__)')
+core=$("$py" -c 'from ansible.release import __version__; print(__version__)')
 echo "doc-check: ansible-galaxy collection build (ansible-core $core)"
 ansible-galaxy collection build "$src" --output-path "$work/dist" >"$work/out/build.log" 2>&1 ||
     { cat "$work/out/build.log" >&2; echo "doc-check: build failed" >&2; exit 1; }
 tarball=$(ls "$work"/dist/*.tar.gz)
 tar -tzf "$tarball" >"$work/out/tarball-files.txt"
 echo "doc-check: built $(basename "$tarball") ($(du -h "$tarball" | cut -f1), $(wc -l <"$work/out/tarball-files.txt") entries)"
-if grep -qE '^(\./)?(\.venv|build|tests/output|\.git)/' "$work/out/tarball-files.txt"; then
-    fail "tarball contains files that must not ship (.venv, build, tests/output, .git)"
+if grep -qE '^(\./)?(\.venv|\.ansible|build|tests/output|\.git)/' "$work/out/tarball-files.txt"; then
+    fail "tarball contains files that must not ship (.venv, .ansible, build, tests/output, .git)"
 fi
 
 ansible-galaxy collection install --no-deps -p "$work/collections" "$tarball" >"$work/out/install.log" 2>&1 ||
@@ -94,7 +92,7 @@ for type in "${!want[@]}"; do
         fail "ansible-doc -t $type --list $fqcn"
         continue
     fi
-    listed=$(python -c 'import json,sys; print(" ".join(sorted(k.split(".")[-1] for k in json.load(open(sys.argv[1])))))' \
+    listed=$("$py" -c 'import json,sys; print(" ".join(sorted(k.split(".")[-1] for k in json.load(open(sys.argv[1])))))' \
         "$work/out/list-$type.json")
     names=${want[$type]}
     case "$type" in filter|test) names="$names $listed" ;; esac

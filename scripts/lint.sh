@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# ansible-lint (production profile, config in .ansible-lint) with VENV's tools.
+# ansible-lint (production profile, config in .ansible-lint) with VENV's tools,
+# on the work tree itself (use_work_tree) and offline: no copy of the
+# collection in .ansible/, no download. Plain `ansible-lint` from the repository
+# root works too (it installs a copy of the collection in .ansible/ first).
+#
 # usage: scripts/lint.sh VENV [ansible-lint args...]
 set -euo pipefail
-
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${1:?usage: lint.sh VENV [ansible-lint args...]}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+use_venv "${1:?usage: lint.sh VENV [ansible-lint args...]}"
 shift
-venv=$(cd "$venv" && pwd)
-
-collections=$("$repo/scripts/collections-link.sh")
-export PATH="$venv/bin:$PATH"
-# podim.fleet.* must resolve (syntax-check) to the work tree itself
-export ANSIBLE_COLLECTIONS_PATH="$collections"
+use_work_tree
 cd "$repo"
-exec "$venv/bin/ansible-lint" --nocolor --profile production "$@"
+exec ansible-lint --nocolor --offline --profile production "$@"

@@ -8,7 +8,8 @@
 # runs `molecule test -s SCENARIO`, and always removes the scenario's hosts
 # (and with the last host its network, firewall rules and apt proxy) and its
 # temporary files afterwards, whether the test passed, failed or was
-# interrupted. Exit status: molecule's.
+# interrupted. On failure it repeats the failing tasks at the end
+# (tests/tools/failed-tasks.sh). Exit status: molecule's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -88,6 +89,9 @@ cleanup() {
     kill -KILL -- "-$mol_pid" 2>/dev/null
     wait "$mol_pid" 2>/dev/null
   fi
+  if [ "$rc" != 0 ] && [ -s "$tmp/molecule.log" ]; then
+    "$repo/tests/tools/failed-tasks.sh" "$tmp/molecule.log"
+  fi
   echo "$prog: cleaning up scenario $scenario" >&2
   (
     hosts=()
@@ -108,8 +112,11 @@ cd "$repo"
 # ~/.config/molecule or .config/molecule.
 # In the background, in a process group of its own, so that a signal to this
 # script can stop it and still clean up; `wait` returns at once on a signal.
-setsid molecule --base-config "$moldir/config.yml" \
-  test -s "$scenario" --destroy always "$@" </dev/null &
+# Its output is kept, so that a failure ends with the failing tasks again.
+# shellcheck disable=SC2016  # expanded by that bash
+MOLECULE_LOG=$tmp/molecule.log setsid bash -c \
+  'set -o pipefail; molecule "$@" 2>&1 | tee "$MOLECULE_LOG"' molecule \
+  --base-config "$moldir/config.yml" test -s "$scenario" --destroy always "$@" </dev/null &
 mol_pid=$!
 rc=0
 wait "$mol_pid" || rc=$?

@@ -3,7 +3,7 @@
 ansible-test bootstraps pip into the virtual environments it manages by
 downloading ``get-pip-<version>.py`` from its own download host, unless a copy
 is cached as ``~/.ansible/test/cache/get_pip_<version>.py``. That host is not
-reachable everywhere, so ``scripts/install-get-pip-standin.sh`` places this file
+reachable everywhere, so ``scripts/sanity.sh`` places this file
 there under every name the installed ansible-test versions ask for.
 
 It does what get-pip does, from local means: bootstrap pip with the

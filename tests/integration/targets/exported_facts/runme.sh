@@ -10,7 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export ANSIBLE_FORKS=20 ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=false
-export ANSIBLE_LOCAL_TEMP="$work/tmp" ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default
+export ANSIBLE_LOCAL_TEMP="$work/tmp" ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
 py=${PYTHON:-python3}
 hosts=50
 
@@ -19,6 +19,7 @@ hosts=50
 "$py" "$here/make_inventory.py" b "$hosts" "$work/b.json"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+failed_tasks() { "$here/../../../tools/failed-tasks.sh" "$@"; }  # what failed, message included
 
 recap_total() {  # recap_total FILE FIELD -> sum of FIELD= over all hosts
     grep -oE "$2=[0-9]+" "$1" | cut -d= -f2 | awk '{s+=$1} END {print s+0}'
@@ -28,14 +29,14 @@ exchange() {  # exchange LABEL: two runs of the 50-host exchange, checked
     local label=$1 out="$work/out-$1"
     mkdir -p "$out"
     ansible-playbook -i "$work/hosts.json" "$here/exchange.yml" -e out_dir="$out" > "$work/$label-1.log" \
-        || { tail -50 "$work/$label-1.log"; fail "$label: first run failed"; }
+        || { failed_tasks "$work/$label-1.log"; fail "$label: first run failed"; }
     [ "$(find "$out" -name '*.hosts' | wc -l)" = "$hosts" ] || fail "$label: expected $hosts rendered files"
     [ "$(cat "$out"/*.hosts | sort | uniq -c | awk '{print $1}' | sort -u)" = "$hosts" ] \
         || fail "$label: hosts rendered different files"
     [ "$(grep -c . "$out/h000.hosts")" = $((hosts + 3)) ] || fail "$label: records missing from the rendered file"
     [ "$(recap_total "$work/$label-1.log" changed)" -gt 0 ] || fail "$label: first run changed nothing"
     ansible-playbook -i "$work/hosts.json" "$here/exchange.yml" -e out_dir="$out" > "$work/$label-2.log" \
-        || { tail -50 "$work/$label-2.log"; fail "$label: second run failed"; }
+        || { failed_tasks "$work/$label-2.log"; fail "$label: second run failed"; }
     [ "$(recap_total "$work/$label-2.log" changed)" = 0 ] || { grep -E '^changed' "$work/$label-2.log" | head; fail "$label: second run is not idempotent"; }
     echo "ok: $label exchange (50 hosts, forks 20): every host collected all, second run changed=0"
 }
@@ -47,8 +48,8 @@ concurrent() {  # concurrent LABEL: two playbooks exporting at once into one sto
     pa=$!
     ansible-playbook -i "$work/b.json" "$here/export_only.yml" > "$work/$label-b.log" 2>&1 &
     pb=$!
-    wait "$pa" || { tail -30 "$work/$label-a.log"; fail "$label: concurrent run a failed"; }
-    wait "$pb" || { tail -30 "$work/$label-b.log"; fail "$label: concurrent run b failed"; }
+    wait "$pa" || { failed_tasks "$work/$label-a.log"; fail "$label: concurrent run a failed"; }
+    wait "$pb" || { failed_tasks "$work/$label-b.log"; fail "$label: concurrent run b failed"; }
     local count
     count=$("$py" - <<PY
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import open_store
@@ -73,7 +74,7 @@ first_use() {  # first_use ROUNDS: three playbooks at once into a store that doe
             pids+=($!)
         done
         for run in 0 1 2; do
-            wait "${pids[$run]}" || { tail -30 "$work/first-$round-"*.log; fail "first use, round $round: a run failed"; }
+            wait "${pids[$run]}" || { failed_tasks "$work/first-$round-"*.log; fail "first use, round $round: a run failed"; }
         done
         # no temporary file left behind
         for left in "$dir"/* "$dir"/.[!.]*; do
