@@ -653,3 +653,64 @@ class ExpressionCompiler:
         expression = self._compiled[text] = Expression(text, frozenset(gen.names), namespace['_expression'], code,
                                                        frozenset(gen.groups))
         return expression
+
+
+_CONJUNCTION = re.compile(r'\s+and\s+')
+
+
+def split_conjuncts(text: str) -> list[str]:
+    """The operands of a top-level `a and b and c`, as written; [text] when it is not one.
+
+    Split on ` and ` outside quotes and brackets, then kept only when the
+    parts' trees joined by `and` are the tree of the whole (`a and b or c`
+    is an `or`: not split).  Used to say which part of a `when` is false.
+    """
+    pieces: list[str] = []
+    depth = 0
+    quote = ''
+    start = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == '\\':
+                index += 1
+            elif char == quote:
+                quote = ''
+        elif char in '\'"':
+            quote = char
+        elif char in '([{':
+            depth += 1
+        elif char in ')]}':
+            depth -= 1
+        elif depth == 0 and char.isspace():
+            match = _CONJUNCTION.match(text, index)
+            if match:
+                pieces.append(text[start:index].strip())
+                start = index = match.end()
+                continue
+        index += 1
+    pieces.append(text[start:].strip())
+    parts = [_unwrap(piece) for piece in pieces]
+    if len(parts) < 2 or not all(parts):
+        return [text]
+    try:
+        joined = _parse(parts[0])
+        for part in parts[1:]:
+            joined = nodes.And(joined, _parse(part))
+        return parts if joined == _parse(text) else [text]
+    except ExpressionError:
+        return [text]
+
+
+def _unwrap(text: str) -> str:
+    """`(a)` -> `a` when the parentheses enclose the whole text."""
+    while text.startswith('(') and text.endswith(')'):
+        inner = text[1:-1].strip()
+        try:
+            if _parse(inner) != _parse(text):
+                break
+        except ExpressionError:
+            break
+        text = inner
+    return text

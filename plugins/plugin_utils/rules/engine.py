@@ -18,18 +18,23 @@ those members are checked, not every candidate.
 
 from __future__ import annotations
 
+import bisect
+import time
 import typing as t
 
 import jinja2
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError, split_pattern
+from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import (
+    HostPatterns, PatternError, split_pattern, term_refers_to,
+)
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules import explain
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import Expression, Variables
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.control import (
-    APPLIED, OPTION_APPROVER, Approval, Budget, Leave, PartDecision, RuleDecision, approval_entry, control, make_units,
-    stored_approvals,
+    APPLIED, OPTION_APPROVER, Approval, Budget, Leave, PartDecision, RuleDecision, approval_entry, control,
+    make_units, stored_approvals,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import EvalError, SpecError
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.explain import NotChosen
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.probe import Target, tcp_probe
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.select import Selection, Weigher, _trim, choose
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import Rule, RulesSpec
@@ -54,6 +59,15 @@ class Result(t.NamedTuple):
     # approved_by}
     pending: list[dict[str, t.Any]]
     notices: list[str]  # one line per waiting change, proposal and expired approval (printed like the changes)
+    summaries: list[str]  # with Explain.summary: per rule, the tally of who is a member and why not, then each member
+    not_chosen: dict[str, dict[str, t.Any]]  # Explain.hosts -> {group: why not a member} for every rule it is not in
+
+
+class Explain(t.NamedTuple):
+    """What to explain beyond the members (it costs a look at every host, so only when asked)."""
+    summary: bool = False  # Result.summaries
+    hosts: frozenset[str] = frozenset()  # Result.not_chosen for these hosts
+    limit: int | None = explain.MAX_NAMES  # members listed per rule in the summary (None: all)
 
 
 class _NotBool(Exception):
@@ -96,8 +110,11 @@ def key_text(value: t.Any) -> str | None:
 
 
 class Engine:
-    def __init__(self, spec: RulesSpec, view: View, prober: Prober | None = None) -> None:
+    def __init__(self, spec: RulesSpec, view: View, prober: Prober | None = None,
+                 explaining: Explain | None = None) -> None:
         self.spec = spec
+        self.explaining = explaining or Explain()
+        self._last: _Decision | None = None  # the last rule's decision, for its explanation
         self.view = view
         self.prober = prober or tcp_probe
         self.patterns = HostPatterns(view.groups, view.hosts)
@@ -267,10 +284,19 @@ class Engine:
         moves: list[dict[str, t.Any]] = []
         pending: list[dict[str, t.Any]] = []
         notices: list[str] = []
+        summaries: list[str] = []
+        not_chosen: dict[str, dict[str, t.Any]] = {}
         matched: set[str] = set()
+        wanted = [host for host in self.view.hosts if host in self.explaining.hosts] if self.explaining.hosts else []
         for rule in self.spec.rules:
             decision = self._rule(rule, previous.get(rule.name), unmet)
             shown = explain.render(decision, hostvars)
+            if self.explaining.summary or wanted:
+                # before the rule's group is added: what the rule saw; timed apart (the -vv line shows both)
+                started = time.process_time()
+                self._explain(rule, decision, shown.members, hostvars, wanted, summaries, not_chosen)
+                self.stats['explain_ms'] = self.stats.get('explain_ms', 0) + round(
+                    (time.process_time() - started) * 1000)
             groups[rule.group] = shown.members
             state: dict[str, t.Any] = {'v': STATE_VERSION, 'group': rule.group, 'members': shown.saved}
             if decision.kept_approvals:
@@ -283,7 +309,27 @@ class Engine:
             matched |= decision.matched
             self._add_group(rule.group, shown.members)
         notices += [explain.unmatched_option(ident) for ident in self.spec.approvals if ident not in matched]
-        return Result(groups, hostvars, states, changes, unmet, dict(self.stats), moves, pending, notices)
+        return Result(groups, hostvars, states, changes, unmet, dict(self.stats), moves, pending, notices, summaries,
+                      not_chosen)
+
+    def _explain(self, rule: Rule, decision: RuleDecision, members: list[str], hostvars: dict[str, dict[str, t.Any]],
+                 wanted: list[str], summaries: list[str], not_chosen: dict[str, dict[str, t.Any]]) -> None:
+        """The summary of one rule and the why-not of the wanted hosts (explain.py words them)."""
+        if self._last is None:
+            raise AssertionError('no decision to explain')
+        pending: dict[str, str] = {}
+        for part in decision.parts:
+            for unit, status in zip(part.units, part.statuses):
+                if unit.join is not None and status.status != APPLIED:
+                    pending[unit.join] = explain.pending_join(rule, unit, status)
+        why = _WhyNot(self, rule, self._last, {part.key: part.selection for part in decision.parts}, members, pending)
+        if self.explaining.summary:
+            counts = explain.count_reasons(why.reason(host, detail=False) for host in self.view.hosts
+                                           if host not in why.members)
+            summaries += explain.summary(rule, members, hostvars, len(self.view.hosts), counts, self.explaining.limit)
+        for host in wanted:
+            if host not in why.members:
+                not_chosen.setdefault(host, {})[rule.group] = explain.not_chosen_entry(rule, why.reason(host))
 
     def _add_group(self, group: str, members: list[str]) -> None:
         existing = self.patterns.groups.get(group) or []
@@ -362,7 +408,7 @@ class Engine:
         info = {item['host']: item for item in remembered(state)}
         candidates = self._candidates(rule)
         self.stats['candidates'] += len(candidates)
-        decision = self._decide(rule, info, candidates, unmet)
+        decision = self._last = self._decide(rule, info, candidates, unmet)
         old_parts: dict[str | None, list[str]] = {}
         for host in info:
             old_parts.setdefault(_old_key(rule, info[host], host, decision), []).append(host)
@@ -442,8 +488,7 @@ class Engine:
                 selection = self._select(rule, hosts, [h for h in part.old if h in pool], Weigher(rule.name),
                                          decision.spread, exclude=waiting)
                 if len(selection.members) < rule.count.min <= len(part.selection.members):
-                    unmet.append(self._unmet(rule, part.key, hosts, selection.members, candidates,
-                                             sorted(decision.eligible)))
+                    unmet.append(self._unmet(rule, decision, part.key, selection, waiting))
                 parts[index] = self._part(rule, part.key, selection, part.old, decision, budget, approved)
         raise AssertionError('held members did not settle')
 
@@ -458,7 +503,7 @@ class Engine:
             if fast is not None:
                 spread = (self._keys(rule, 'spread_by', rule.spread_by, fast.members)
                           if rule.spread_by is not None else None)
-                return _Decision({None: fast}, cand_set, set(fast.members), {}, spread, reasons, {}, {})
+                return _Decision({None: fast}, cand_set, set(fast.members), {}, spread, reasons, {}, {}, True)
         eligible = self._filter(rule, 'when', rule.when, candidates) if rule.when is not None else list(candidates)
         per_keys = self._keys(rule, 'per', rule.per, eligible) if rule.per is not None else {}
         spread = self._keys(rule, 'spread_by', rule.spread_by, eligible) if rule.spread_by is not None else None
@@ -482,12 +527,14 @@ class Engine:
                 kept = [h for h in previous if h in part_set and old_keys[h] == key]
             else:
                 kept = [h for h in previous if h in part_set]
-            selection = partitions[key] = self._select(rule, hosts, kept, weigh, spread)
+            partitions[key] = self._select(rule, hosts, kept, weigh, spread)
+        decision = _Decision(partitions, cand_set, set(eligible), per_keys, spread, reasons, by_part, old_keys, False)
+        for key, selection in partitions.items():
             if len(selection.members) < rule.count.min:
-                unmet.append(self._unmet(rule, key, hosts, selection.members, candidates, eligible))
+                unmet.append(self._unmet(rule, decision, key, selection))
         if not by_part and rule.count.min > 0:
-            unmet.append(self._unmet(rule, None, [], [], candidates, eligible))
-        return _Decision(partitions, cand_set, set(eligible), per_keys, spread, reasons, by_part, old_keys)
+            unmet.append(self._unmet(rule, decision, None, _EMPTY))
+        return decision
 
     def _select(self, rule: Rule, hosts: list[str], previous: list[str], weigh: Weigher,
                 spread: dict[str, str] | None, exclude: t.Collection[str] = ()) -> Selection:
@@ -528,32 +575,208 @@ class Engine:
                 return Leave(host, f'now in {group}, which hosts {rule.hosts!r} excludes', False)
         return Leave(host, f'no longer matches hosts {rule.hosts!r}', True)
 
-    def _unmet(self, rule: Rule, key: str | None, hosts: list[str], found: list[str], candidates: list[str],
-               eligible: list[str]) -> str:
+    def _unmet(self, rule: Rule, decision: _Decision, key: str | None, selection: Selection,
+               held: t.Collection[str] = ()) -> str:
+        """Why a rule (or one partition) is short: each host of the inventory (or partition) not chosen, counted."""
         label = explain.group_label(rule, key)
-        pool = hosts if key is not None else eligible
-        unavailable_expr = sum(1 for h in pool if not self._is_available(rule, h))
-        unavailable_probe = sum(1 for h in pool if self._is_available(rule, h) and self._is_down(h))
+        why = _WhyNot(self, rule, decision, {key: selection}, selection.members, {}, held)
+        if key is None:
+            hosts, noun = self.view.hosts, 'hosts'
+        else:
+            hosts = decision.pools.get(key, [])
+            noun = f'eligible hosts with {rule.per.source if rule.per else "per"}={key}'
+        counts = explain.count_reasons(why.reason(host, detail=False) for host in hosts if host not in why.members)
+        return explain.unmet(rule, label, selection.members,
+                             explain.tally(len(selection.members), len(hosts), noun, counts))
+
+    def base_patterns(self) -> HostPatterns:
+        """Patterns over the inventory without the groups of the rules (built on first use)."""
         if self._base_patterns is None:
             self._base_patterns = HostPatterns(self._base_groups, self.view.hosts)
-        cand_set = set(candidates)
+        return self._base_patterns
+
+    def joined(self, host: str) -> list[str]:
+        """The groups of the rules evaluated so far that host is in."""
+        return self._joined.get(host, [])
+
+
+class _WhyNot:
+    """Why hosts are not members of one rule's group: each host checked like the rule checked it, on demand.
+
+    What the rule did not compute (the `when` of a candidate on the fast
+    path, where only the members are checked) is computed here, only for the
+    hosts asked about.
+    """
+
+    def __init__(self, engine: Engine, rule: Rule, decision: _Decision, selections: t.Mapping[str | None, Selection],
+                 members: t.Collection[str], pending: t.Mapping[str, str], held: t.Collection[str] = ()) -> None:
+        self.engine = engine
+        self.rule = rule
+        self.decision = decision
+        self.selections = selections
+        self.members = frozenset(members)
+        self.pending = pending  # host -> why its join waits (control.py)
+        self.held = held  # hosts waiting to leave another partition
+        self._terms: dict[str, frozenset[str]] = {}
+        self._base: frozenset[str] | None = None
+        self._parts = split_pattern(rule.hosts)
+        self._positive = [part for part in self._parts if not part.startswith(('!', '&'))]
+        self._excluding = [part for part in self._parts if part.startswith(('!', '&'))]
+        self._ranks: dict[str | None, tuple[list[int], Weigher, int]] = {}
+
+    def reason(self, host: str, detail: bool = True) -> NotChosen:
+        """Why host is not a member; without detail, only what a count needs (reason and label, no sentence)."""
+        decision = self.decision
+        if host not in decision.candidates:
+            return self._pattern(host)
+        if decision.fast or (self.rule.when_parts and host not in decision.eligible):
+            found = self._when(host)
+        elif self.rule.when is not None and host not in decision.eligible:
+            found = self._when_false
+        else:
+            found = None
+        if found is not None:
+            return found
+        found = self._unavailable(host)
+        if found is not None:
+            return found
+        if host in self.pending:
+            text = self.pending[host]
+            return NotChosen('waiting', 'waiting for approval' if 'approval' in text else 'held by max_moves', text, {})
+        if host in self.held:
+            return NotChosen('waiting', 'waiting to leave another partition',
+                             'would be chosen, but it waits to leave the partition it was chosen for', {})
+        return self._outranked(host, detail)
+
+    @property
+    def _when_false(self) -> NotChosen:
+        source = self.rule.when.source if self.rule.when is not None else ''
+        return NotChosen('when', f'excluded by when ({source})', f'when is false: {source}', {'condition': source})
+
+    # -- the pattern ------------------------------------------------------
+    def _term(self, term: str) -> frozenset[str]:
+        found = self._terms.get(term)
+        if found is None:
+            found = self._terms[term] = frozenset(self.engine.patterns.term(term))
+        return found
+
+    def _pattern(self, host: str) -> NotChosen:
+        rule = self.rule
+        if self._base is None:
+            try:
+                self._base = frozenset(self.engine.base_patterns().select(rule.hosts))
+            except PatternError:
+                self._base = frozenset()
+        parts = self._parts
+        if host in self._base:
+            groups = [group for group in self.engine.joined(host)
+                      if any(term_refers_to(part[1:], group) for part in parts if part.startswith('!'))]
+            named = ', '.join(groups) or 'an earlier group'
+            return NotChosen('earlier', f'taken by earlier rules ({named})',
+                             f'in {named}, the group of an earlier rule, which hosts {rule.hosts!r} excludes',
+                             {'groups': groups})
+        positive = self._positive
+        if positive and not any(host in self._term(part) for part in positive):
+            text = f'not matched by hosts {rule.hosts!r}'
+            return NotChosen('hosts', text, text, {})
+        for part in self._excluding:
+            if (part.startswith('&') and host not in self._term(part[1:])) or (
+                    part.startswith('!') and host in self._term(part[1:])):
+                return NotChosen('hosts', f'excluded by hosts {rule.hosts!r} ({part})',
+                                 f'excluded by {part} in hosts {rule.hosts!r}', {'term': part})
+        text = f'not matched by hosts {rule.hosts!r}'
+        return NotChosen('hosts', text, text, {})
+
+    # -- when, available --------------------------------------------------
+    def _when(self, host: str) -> NotChosen | None:
+        rule = self.rule
+        decision = self.decision
+        if rule.when is None or host in decision.eligible:
+            return None
+        engine = self.engine
         try:
-            base = self._base_patterns.select(rule.hosts)
-        except PatternError:
-            base = []
-        earlier = [h for h in base if h not in cand_set]
-        terms = {part.lstrip('!&') for part in split_pattern(rule.hosts)}
-        exclusions = explain.Exclusions(
-            inventory=len(self.view.hosts),
-            pattern=len(self.view.hosts) - len(cand_set | set(base)),
-            earlier=len(earlier),
-            earlier_groups=[g for g in self._rule_groups if g in terms],
-            when=len(candidates) - len(eligible),
-            unavailable_expr=unavailable_expr,
-            unavailable_probe=unavailable_probe,
-        )
-        return explain.unmet(rule, label, found, exclusions, self._probe_label(),
-                             len(hosts) if key is not None else None)
+            if decision.fast and engine._filter(rule, 'when', rule.when, (host,)):
+                return None  # on the fast path only the members were checked
+        except EvalError as exc:
+            return NotChosen('when', f'when failed ({rule.when.source})', f'when failed: {exc.detail}',
+                             {'condition': rule.when.source})
+        condition = rule.when.source
+        for part in rule.when_parts:
+            try:
+                if part.fn(engine._variables(host)) is not True:
+                    condition = part.source
+                    break
+            except Exception:  # this part fails: it is the one that stops the host
+                condition = part.source
+                break
+        return NotChosen('when', f'excluded by when ({condition})', f'when is false: {condition}',
+                         {'condition': condition})
+
+    def _unavailable(self, host: str) -> NotChosen | None:
+        engine = self.engine
+        try:
+            available = engine._is_available(self.rule, host)
+        except EvalError as exc:
+            return NotChosen('unavailable', 'unavailable (available failed)', f'available failed: {exc.detail}', {})
+        if not available:
+            return NotChosen('unavailable', 'unavailable (available is false)', 'unavailable: available is false', {})
+        if engine._is_down(host):
+            text = engine._probe_reason(host)
+            return NotChosen('unavailable', f'unavailable ({text.split(": ", 1)[1]})', text, {})
+        return None
+
+    # -- rank, spread, kept members --------------------------------------
+    def _outranked(self, host: str, detail: bool) -> NotChosen:
+        rule = self.rule
+        decision = self.decision
+        key = decision.per_keys.get(host) if rule.per is not None else None
+        selection = self.selections.get(key) or _EMPTY
+        where = '' if key is None else f' among the hosts with {explain.group_label(rule, key)[len(rule.group):]}'
+        if not selection.new:
+            kept = selection.members
+            if not detail:
+                return _FILLED
+            return NotChosen('filled', 'count filled by kept members',
+                             f'eligible and available, but the count is filled by members kept from earlier decisions'
+                             f'{where} ({explain.names(list(kept))}): a member stays while it is eligible and '
+                             'available',
+                             {})
+        ranking, weigh, lightest = self._ranking(key, selection)
+        weight = weigh(host)
+        spread = decision.spread
+        by_spread = spread is not None and rule.spread_by is not None and lightest < weight
+        if not detail:
+            return NotChosen('spread', f'spread by {rule.spread_by.source}', '', {}) if (
+                by_spread and rule.spread_by is not None) else _RANK
+        rank = bisect.bisect_left(ranking, -weight) + 1
+        new = [member for member in selection.members if member in selection.new]
+        of = f'rank {rank} of {len(ranking)} eligible and available{where} by rendezvous hash'
+        if by_spread and spread is not None and rule.spread_by is not None:
+            value = spread.get(host)
+            return NotChosen('spread', f'spread by {rule.spread_by.source}',
+                             f'{of}, but {rule.spread_by.source}={value} already had a member: the free slots went '
+                             f'to other values ({explain.names(new)})', {'rank': rank, 'spread_value': value})
+        return NotChosen('rank', 'lower rank', f'{of}: the free slots went to higher ranks ({explain.names(new)})',
+                         {'rank': rank})
+
+    def _ranking(self, key: str | None, selection: Selection) -> tuple[list[int], Weigher, int]:
+        """The sorted negated weights of the available hosts of a partition (rank = position + 1), the weigher,
+        and the weight of the lightest host chosen in this evaluation (a heavier host lost by spread)."""
+        known = self._ranks.get(key)
+        if known is None:
+            engine = self.engine
+            pool = self.decision.pools.get(key, [])
+            weigh = Weigher(self.rule.name)
+            available = [host for host in pool if engine._available.get(host, True) and not engine._is_down(host)]
+            weights = weigh.many(available)
+            lightest = min(weigh(host) for host in selection.new)
+            known = self._ranks[key] = (sorted(-weights[host] for host in available), weigh, lightest)
+        return known
+
+
+_EMPTY = Selection([], frozenset(), [], {}, 0)
+_FILLED = NotChosen('filled', 'count filled by kept members', '', {})
+_RANK = NotChosen('rank', 'lower rank', '', {})
 
 
 class _Decision(t.NamedTuple):
@@ -565,9 +788,7 @@ class _Decision(t.NamedTuple):
     reasons: dict[str, Leave]  # remembered member -> why it leaves, when already known (fast path)
     pools: dict[str | None, list[str]]  # per value -> its eligible hosts (per rules)
     old_keys: dict[str, str | None]  # remembered member -> the partition it was chosen for (per rules)
-
-
-_EMPTY = Selection([], frozenset(), [], {}, 0)
+    fast: bool  # only the members were checked (eligible holds only them)
 
 
 def _old_key(rule: Rule, item: t.Mapping[str, t.Any], host: str, decision: _Decision) -> str | None:
@@ -593,6 +814,6 @@ class _KeyError(Exception):
 
 
 def evaluate(spec: RulesSpec, view: View, previous: t.Mapping[str, t.Any] | None = None,
-             prober: Prober | None = None) -> Result:
+             prober: Prober | None = None, explaining: Explain | None = None) -> Result:
     """Evaluate every rule of spec over view, given the remembered states {rule name: state}."""
-    return Engine(spec, view, prober).evaluate(previous or {})
+    return Engine(spec, view, prober, explaining).evaluate(previous or {})

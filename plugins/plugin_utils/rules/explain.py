@@ -14,6 +14,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import Rule
 
 EXPLAIN_VAR = 'podim_fleet_rules'
 MAX_NAMES = 10  # hosts named in one message; the rest are counted
+MAX_WHY = 2000  # a remembered reason longer than this is not ours: ignored
 
 
 def names(hosts: t.Sequence[str], limit: int = MAX_NAMES) -> str:
@@ -49,9 +50,11 @@ class Waiting(t.NamedTuple):
 
 def member(rule: Rule, *, kept: bool, rank: int | None, available: int | None, spread_value: str | None,
            first_of_value: bool, per_value: str | None, replaces: Removed | None,
-           waiting: Waiting | None = None) -> dict[str, t.Any]:
-    """The entry of podim_fleet_rules[group] for one member."""
+           waiting: Waiting | None = None, chosen: str | None = None) -> dict[str, t.Any]:
+    """The entry of podim_fleet_rules[group] for one member; chosen: a kept member's reason when it was chosen."""
     info: dict[str, t.Any] = {'rule': rule.name, 'decision': 'kept' if kept else 'chosen'}
+    if kept and chosen is not None:
+        info['chosen'] = chosen
     if rank is not None:
         info['rank'] = rank
     if spread_value is not None:
@@ -69,7 +72,7 @@ def member(rule: Rule, *, kept: bool, rank: int | None, available: int | None, s
         info['why'] = why_waiting(rule, waiting)
         return info
     info['why'] = why(rule, kept=kept, rank=rank, available=available, spread_value=spread_value,
-                      first_of_value=first_of_value, replaces=replaces)
+                      first_of_value=first_of_value, replaces=replaces, chosen=chosen)
     return info
 
 
@@ -88,9 +91,12 @@ def _per_evaluation(limit: int | None) -> str:
 
 
 def why(rule: Rule, *, kept: bool, rank: int | None, available: int | None, spread_value: str | None,
-        first_of_value: bool, replaces: Removed | None) -> str:
+        first_of_value: bool, replaces: Removed | None, chosen: str | None = None) -> str:
     if kept:
         text = 'kept: still eligible and available'
+        if chosen is not None:
+            # the reason it was chosen, remembered with the decision: "chosen: rank 3 of 4 ..." -> "first chosen: ..."
+            return f'{text}; first {chosen}'
         if rank is not None:
             text += f' (chosen earlier at rank {rank})'
         return text
@@ -151,6 +157,14 @@ def pending_line(rule: Rule, label: str, unit: Unit, status: Status) -> str:
     return f'{label}: proposed {unit.id}: {_what(unit)}'
 
 
+def pending_join(rule: Rule, unit: Unit, status: Status) -> str:
+    """Why a host the rule would choose is not a member yet: the change that brings it in waits."""
+    leave = f'would replace {unit.leave.host} ({unit.leave.reason})' if unit.leave is not None else 'would join'
+    if status.status == HELD:
+        return f'{leave}: held by max_moves ({_per_evaluation(rule.max_moves)} per evaluation)'
+    return f'{leave}: proposal {unit.id} waits for approval'
+
+
 def expired_line(rule: Rule, approval: Approval) -> str:
     return (f'{rule.group}: approval {approval.id} of rule {rule.name!r} expired: no current proposal has this id '
             f'(approved by {approval.by}); nothing was applied for it')
@@ -199,9 +213,17 @@ def pending_entry(rule: Rule, unit: Unit, status: Status) -> dict[str, t.Any]:
             'reason': unit.leave.reason if unit.leave is not None else 'new slot', 'approved_by': status.approved_by}
 
 
+def remembered_why(item: t.Mapping[str, t.Any]) -> str | None:
+    """The reason a member was chosen, as remembered; None for states written without it (or unreadable)."""
+    text = item.get('why')
+    if isinstance(text, str) and text.startswith('chosen') and len(text) <= MAX_WHY:
+        return text
+    return None
+
+
 class Rendered(t.NamedTuple):
     members: list[str]
-    saved: list[dict[str, t.Any]]  # the members as remembered: {'host', 'rank', 'per'}
+    saved: list[dict[str, t.Any]]  # the members as remembered: {'host', 'rank', 'per', 'why'}
     changes: list[str]
     moves: list[dict[str, t.Any]]
     pending: list[dict[str, t.Any]]
@@ -251,9 +273,10 @@ def render(decision: RuleDecision, hostvars: dict[str, dict[str, t.Any]]) -> Ren
             kept = host not in selection.new
             rank = info[host].get('rank') if kept else selection.ranks.get(host)
             value = spread.get(host) if spread is not None else None
+            chosen = remembered_why(info[host]) if kept else None
             entry = member(rule, kept=kept, rank=rank, available=selection.available, spread_value=value,
                            first_of_value=value is not None and not crowd.get(value), per_value=key,
-                           replaces=replaced.get(host), waiting=waiting.get(host))
+                           replaces=replaced.get(host), waiting=waiting.get(host), chosen=chosen)
             if value is not None:
                 crowd[value] = crowd.get(value, 0) + 1
             host_vars = hostvars.setdefault(host, {})
@@ -264,6 +287,12 @@ def render(decision: RuleDecision, hostvars: dict[str, dict[str, t.Any]]) -> Ren
                 item['rank'] = rank
             if key is not None:
                 item['per'] = key
+            if chosen is not None:
+                item['why'] = chosen
+            elif not kept and rule.count.max is not None and 'waiting' not in entry:
+                # remembered so that the member keeps it; not for "every eligible host" (the rule says it all,
+                # and 10,000 copies of one sentence would weigh on every evaluation)
+                item['why'] = entry['why']
             saved.append(item)
             members.append(host)
     notices += [expired_line(rule, approval) for approval in decision.expired]
@@ -272,44 +301,62 @@ def render(decision: RuleDecision, hostvars: dict[str, dict[str, t.Any]]) -> Ren
     return Rendered(members, saved, changes, moves, pending, notices)
 
 
-class Exclusions(t.NamedTuple):
-    """Why the hosts of the inventory are not candidates of one rule (or partition)."""
-    inventory: int  # hosts in the inventory
-    pattern: int  # not matched by `hosts`
-    earlier: int  # matched by `hosts` but for the groups of earlier rules
-    earlier_groups: list[str]
-    when: int  # matched, but `when` is false
-    unavailable_expr: int  # `available` is false
-    unavailable_probe: int  # no answer to the probe
+NOT_CHOSEN_VAR = 'podim_fleet_rules_not_chosen'
+# reasons a host is not a member, in the order a host is checked (and counts are listed)
+REASONS = ('hosts', 'earlier', 'when', 'unavailable', 'waiting', 'filled', 'spread', 'rank')
 
 
-def unmet(rule: Rule, label: str, found: t.Sequence[str], why_not: Exclusions, probe_port: str | None,
-          partition_size: int | None) -> str:
-    """The message of a rule (or partition) that cannot be met."""
-    where = f'rule {rule.name!r} (group {label})'
-    text = (f'{where} asks for {rule.count.describe()} '
+class NotChosen(t.NamedTuple):
+    """Why one host is not a member of one rule's group."""
+    reason: str  # one of REASONS
+    label: str  # what a count of such hosts says: "excluded by when (memory_mb | int >= 1024)"
+    why: str  # the sentence for this host
+    extra: dict[str, t.Any]  # more fields of its entry (condition, groups, rank ...)
+
+
+def not_chosen_entry(rule: Rule, found: NotChosen) -> dict[str, t.Any]:
+    """The entry of podim_fleet_rules_not_chosen[group] for one host."""
+    return {'rule': rule.name, 'reason': found.reason, 'why': found.why, **found.extra}
+
+
+def tally(chosen: int, total: int, noun: str, reasons: t.Mapping[tuple[int, str], int], detail: str = '') -> str:
+    """ "2/6 hosts chosen; not chosen: 1 excluded by hosts ..., 3 lower rank" (reasons: (order, label) -> hosts)."""
+    text = f'{chosen}/{total} {noun} chosen{detail}'
+    if reasons:
+        ordered = sorted(reasons.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+        text += '; not chosen: ' + ', '.join(f'{count} {label}' for (_order, label), count in ordered)
+    return text
+
+
+def count_reasons(found: t.Iterable[NotChosen]) -> dict[tuple[int, str], int]:
+    counts: dict[tuple[int, str], int] = {}
+    for item in found:
+        key = (REASONS.index(item.reason), item.label)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def summary(rule: Rule, members: t.Sequence[str], hostvars: t.Mapping[str, t.Mapping[str, t.Any]], total: int,
+            reasons: t.Mapping[tuple[int, str], int], limit: int | None) -> list[str]:
+    """The -v lines of one rule: the tally, then each member and why (the first `limit` members; None: all)."""
+    entries = [hostvars[host][EXPLAIN_VAR][rule.group] for host in members]
+    kinds: dict[str, int] = {}
+    for entry in entries:
+        kind = 'kept for now' if 'waiting' in entry else 'kept' if entry['decision'] == 'kept' else 'new'
+        kinds[kind] = kinds.get(kind, 0) + 1
+    # "(2 kept)", "(1 kept, 1 new)"; nothing when every member is new
+    detail = f" ({', '.join(f'{kinds[k]} {k}' for k in ('kept', 'kept for now', 'new') if k in kinds)})" if (
+        set(kinds) - {'new'}) else ''
+    lines = [f'{rule.group} (rule {rule.name!r}): {tally(len(members), total, "hosts", reasons, detail)}']
+    shown = members if limit is None else members[:limit]
+    lines += [f'{rule.group}: {host} {entry["why"]}' for host, entry in zip(shown, entries)]
+    if len(shown) < len(members):
+        lines.append(f'{rule.group}: +{len(members) - len(shown)} more members (-vvv lists every one)')
+    return lines
+
+
+def unmet(rule: Rule, label: str, found: t.Sequence[str], counted: str) -> str:
+    """The message of a rule (or partition) that cannot be met: what it asked, found, and why the others are not."""
+    return (f'rule {rule.name!r} (group {label}) asks for {rule.count.describe()} '
             f'host{"" if rule.count.min == 1 and rule.count.max == 1 else "s"}, '
-            f'found {len(found)}: {names(list(found))}.')
-    if partition_size is not None:
-        text += f' Its partition has {plural(partition_size, "eligible host")}'
-    else:
-        parts = [f'Of {plural(why_not.inventory, "host")} in the inventory, {why_not.pattern} '
-                 f'{"is" if why_not.pattern == 1 else "are"} excluded by hosts {rule.hosts!r}']
-        if why_not.earlier:
-            groups = f' ({", ".join(why_not.earlier_groups)})' if why_not.earlier_groups else ''
-            parts.append(f'{why_not.earlier} by the groups of earlier rules{groups}')
-        else:
-            parts.append('0 by earlier rules')
-        if rule.when is not None:
-            parts.append(f'{why_not.when} by when {rule.when.source!r}')
-        text += ' ' + ', '.join(parts)
-    unavailable = why_not.unavailable_expr + why_not.unavailable_probe
-    detail = []
-    if why_not.unavailable_expr:
-        detail.append(f'{why_not.unavailable_expr} by available')
-    if why_not.unavailable_probe:
-        detail.append(f'{why_not.unavailable_probe} not answering on {probe_port}')
-    text += f', {unavailable} unavailable'
-    if detail:
-        text += f' ({", ".join(detail)})'
-    return text + '.'
+            f'found {len(found)}: {names(list(found))}. {counted}.')

@@ -17,7 +17,7 @@ import typing as t
 from ansible_collections.podim.fleet.plugins.plugin_utils.options import FALSE_WORDS, TRUE_WORDS
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import PatternError, split_pattern, term_refers_to
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import (
-    Expression, ExpressionCompiler, ExpressionError, check_template,
+    Expression, ExpressionCompiler, ExpressionError, check_template, split_conjuncts, strip_braces,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
 
@@ -73,6 +73,7 @@ class Rule(t.NamedTuple):
     vars: dict[str, t.Any]
     max_moves: int | None = None  # voluntary membership changes per evaluation; None: no limit
     approve: bool = False  # voluntary changes are proposed, applied once approved
+    when_parts: tuple[Expression, ...] = ()  # the conditions `when` requires, to say which one is false (2 or more)
 
     @property
     def controlled(self) -> bool:
@@ -308,6 +309,26 @@ def compile_condition(compiler: ExpressionCompiler, path: str, label: str | None
         raise SpecError(path, label, field, str(exc)) from None
 
 
+def condition_parts(compiler: ExpressionCompiler, path: str, label: str | None, field: str,
+                    value: t.Any) -> tuple[Expression, ...]:
+    """The conditions a `when` requires, each compiled: the items of a list, the operands of a top-level `and`.
+
+    Called after compile_condition accepted value; () when there is only one.
+    """
+    if isinstance(value, (list, tuple)):
+        texts = [_as_str(item) if isinstance(item, str) else item for item in value]
+    elif isinstance(value, str):
+        texts = split_conjuncts(strip_braces(_as_str(value)))
+    else:
+        return ()
+    if len(texts) < 2:
+        return ()
+    try:
+        return tuple(compiler.compile(text) for text in texts)
+    except ExpressionError as exc:
+        raise SpecError(path, label, field, str(exc)) from None
+
+
 def compile_key(compiler: ExpressionCompiler, path: str, label: str, field: str, value: t.Any) -> Expression | None:
     """`spread_by`/`per`: a variable name, or any expression of the host's vars."""
     if value is None:
@@ -386,6 +407,7 @@ def parse_rule(compiler: ExpressionCompiler, path: str, index: int, item: t.Any,
         vars=parse_vars(path, label, item.get('vars'), reserved),
         max_moves=parse_max_moves(path, label, item.get('max_moves')),
         approve=parse_approve(path, label, item.get('approve')),
+        when_parts=condition_parts(compiler, path, label, 'when', item.get('when')),
     )
 
 

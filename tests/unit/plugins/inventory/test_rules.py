@@ -149,7 +149,71 @@ def test_unmet_rule_fails_the_run(inventory):
     result = inventory('--graph', rules=RULES.replace('count: 2', 'count: 5'))
     assert result.rc != 0
     assert "rule 'dns' (group dns_servers) asks for exactly 5 hosts, found 4" in result.err
-    assert "excluded by hosts 'linux:!db_servers'" in result.err and "1 by when 'memory_mb | int >= 1024'" in result.err
+    assert ("4/6 hosts chosen; not chosen: 1 excluded by hosts 'linux:!db_servers' (!db_servers), "
+            "1 excluded by when (memory_mb | int >= 1024).") in result.err
+
+
+def test_verbose_prints_each_rules_decision_on_stderr(inventory):
+    dns = inventory('--list').json()['dns_servers']['hosts']
+    inventory.store_url += '.other'  # a first decision again, in another store
+    result = inventory('--graph', '-v')
+    assert result.rc == 0, result.err
+    assert result.out.startswith('Using ')  # Ansible's own -v line; ours are on stderr
+    assert ("podim.fleet.rules: dns_servers (rule 'dns'): 2/6 hosts chosen; not chosen: 1 excluded by hosts "
+            "'linux:!db_servers' (!db_servers), 1 excluded by when (memory_mb | int >= 1024), ") in result.err
+    assert f'podim.fleet.rules: dns_servers: {dns[0]} chosen: rank 1 of 4 eligible and available' in result.err
+    again = inventory('--graph', '-v')
+    assert "dns_servers (rule 'dns'): 2/6 hosts chosen (2 kept); not chosen: " in again.err
+    assert f'dns_servers: {dns[0]} kept: still eligible and available; first chosen: rank 1 of 4' in again.err
+    quiet = inventory('--list')
+    assert 'hosts chosen' not in quiet.err
+    assert not any('podim_fleet_rules_not_chosen' in v for v in quiet.json()['_meta']['hostvars'].values())
+
+
+def test_host_says_why_not(inventory):
+    node04 = inventory('--host', 'node04').json()
+    assert node04['podim_fleet_rules_not_chosen']['dns_servers'] == {
+        'rule': 'dns', 'reason': 'when', 'condition': 'memory_mb | int >= 1024',
+        'why': 'when is false: memory_mb | int >= 1024'}
+    node01 = inventory('--host', 'node01').json()
+    assert node01['podim_fleet_rules_not_chosen']['dns_servers']['reason'] == 'hosts'
+    assert 'memcached' in node01['podim_fleet_rules']  # a member of one rule, and why not of the other
+
+
+def test_why_not_option_and_environment(inventory):
+    listed = inventory('--list', env={'PODIM_FLEET_RULES_WHY_NOT': '~node0[45]'}).json()['_meta']['hostvars']
+    assert sorted(h for h, v in listed.items() if 'podim_fleet_rules_not_chosen' in v) == ['node04', 'node05']
+    listed = inventory('--list', rules=RULES + 'why_not: db_servers\n').json()['_meta']['hostvars']
+    assert [h for h, v in listed.items() if 'podim_fleet_rules_not_chosen' in v] == ['node01']
+
+
+@pytest.mark.parametrize('rules, env, where', [
+    (RULES + 'why_not: "~["\n', {}, "site.rules.yml: field 'why_not': host pattern '~[' has a [ or ] without its pair"),
+    (RULES, {'PODIM_FLEET_RULES_WHY_NOT': 'web:!'}, "field 'why_not': host pattern has an empty term (check for "
+                                                    "doubled : or trailing !/&) (from PODIM_FLEET_RULES_WHY_NOT)"),
+    (RULES + 'use_vars_plugins: perhaps\n', {}, "use_vars_plugins"),
+])
+def test_bad_why_not_and_use_vars_plugins_name_the_field(inventory, rules, env, where):
+    result = inventory('--graph', rules=rules, env=env)
+    assert result.rc != 0
+    assert ' '.join(where.split()) in ' '.join(result.err.split()), result.err
+
+
+def test_use_vars_plugins_gives_the_rules_group_vars_and_host_vars(inventory, tmp_path):
+    (tmp_path / 'group_vars').mkdir()
+    (tmp_path / 'group_vars' / 'linux.yml').write_text('memory_mb: 256\n')
+    (tmp_path / 'host_vars').mkdir()
+    (tmp_path / 'host_vars' / 'node04.yml').write_text('memory_mb: 8192\n')
+    (tmp_path / 'host_vars' / 'node05.yml').write_text('memory_mb: 8192\n')
+    hosts = HOSTS.replace('{memory_mb: 2048, ', '{').replace('{memory_mb: 4096, ', '{')
+    hosts = hosts.replace('{memory_mb: 512, ', '{').replace('{memory_mb: "{{ 1024 * 2 }}", ', '{')
+    without = inventory('--graph', hosts=hosts)
+    assert without.rc != 0 and "'memory_mb' is undefined" in without.err
+    with_them = inventory('--list', hosts=hosts, rules=RULES + 'use_vars_plugins: true\n')
+    assert with_them.rc == 0, with_them.err
+    # group_vars/linux.yml leaves every host at 256 MB but node04 and node05, which host_vars/ raises
+    assert sorted(with_them.json()['dns_servers']['hosts']) == ['node04', 'node05']
+    assert "asks for" not in with_them.err
 
 
 def test_unmet_rule_warns_with_on_unmet_warn(inventory):

@@ -38,7 +38,9 @@ def test_exact_count_and_explanations():
     assert info['why'] == 'chosen: rank 1 of 10 eligible and available by rendezvous hash'
     assert result.changes == [f'dns_servers: chose {chosen[0]}, {chosen[1]} (first decision)']
     assert result.states['dns'] == {'v': STATE_VERSION, 'group': 'dns_servers',
-                                    'members': [{'host': chosen[0], 'rank': 1}, {'host': chosen[1], 'rank': 2}]}
+                                    'members': [{'host': chosen[0], 'rank': 1, 'why': info['why']},
+                                                {'host': chosen[1], 'rank': 2,
+                                                 'why': 'chosen: rank 2 of 10 eligible and available by rendezvous hash'}]}
     assert not result.unmet
 
 
@@ -89,7 +91,7 @@ def test_per_unmet_in_one_partition():
     result = run(spec(dict(DNS, group='cache', count=3, per='zone')), hosts)
     assert len(result.unmet) == 1
     assert result.unmet[0].startswith("rule 'dns' (group cache[zone=z1]) asks for exactly 3 hosts, found 2")
-    assert 'Its partition has 2 eligible hosts' in result.unmet[0]
+    assert result.unmet[0].endswith('found 2: node0001, node0003. 2/2 eligible hosts with zone=z1 chosen.')
 
 
 def test_spread_by_distinct_values_and_explained():
@@ -198,7 +200,33 @@ def test_kept_members_are_explained():
     assert second.groups == first.groups and second.changes == []
     host = members(second, 'dns_servers')[0]
     info = second.hostvars[host][EXPLAIN_VAR]['dns_servers']
-    assert info['decision'] == 'kept' and info['why'] == 'kept: still eligible and available (chosen earlier at rank 1)'
+    assert info['decision'] == 'kept' and info['chosen'] == first.hostvars[host][EXPLAIN_VAR]['dns_servers']['why']
+    # the reason it was first chosen is kept with the decision
+    assert info['why'] == ('kept: still eligible and available; first chosen: rank 1 of 10 eligible and available by '
+                           'rendezvous hash')
+
+
+def test_kept_members_of_states_written_without_a_reason():
+    # states remembered before the reason was: the member is kept, the state is not rewritten
+    hosts = fleet(10)
+    first = run(spec(DNS), hosts)
+    old = {'dns': {**first.states['dns'], 'members': [{k: v for k, v in item.items() if k != 'why'}
+                                                        for item in first.states['dns']['members']]}}
+    second = run(spec(DNS), hosts, previous=old)
+    assert second.states == old
+    info = second.hostvars[members(second, 'dns_servers')[0]][EXPLAIN_VAR]['dns_servers']
+    assert info['why'] == 'kept: still eligible and available (chosen earlier at rank 1)' and 'chosen' not in info
+
+
+@pytest.mark.parametrize('why', [42, None, ['chosen'], 'x' * 10, 'chosen' + 'x' * 3000])
+def test_a_remembered_reason_that_is_not_ours_is_ignored(why):
+    hosts = fleet(10)
+    first = run(spec(DNS), hosts)
+    state = first.states['dns']
+    old = {'dns': {**state, 'members': [{**item, 'why': why} for item in state['members']]}}
+    second = run(spec(DNS), hosts, previous=old)
+    info = second.hostvars[members(second, 'dns_servers')[0]][EXPLAIN_VAR]['dns_servers']
+    assert info['why'] == 'kept: still eligible and available (chosen earlier at rank 1)'
 
 
 def test_steady_state_checks_only_members():
@@ -267,15 +295,15 @@ def test_unmet_message_counts_every_exclusion():
     assert members(result, 'dns_servers') == ['node0005', 'node0003', 'node0007'] or len(members(result, 'dns_servers')) == 3
     message = result.unmet[0]
     assert message.startswith("rule 'dns' (group dns_servers) asks for exactly 5 hosts, found 3: ")
-    assert ("Of 10 hosts in the inventory, 0 are excluded by hosts 'all:!db', 1 by the groups of earlier rules (db), "
-            "5 by when 'memory_mb | int >= 1024', 1 unavailable (1 by available).") in message
+    assert message.endswith("3/10 hosts chosen; not chosen: 1 taken by earlier rules (db), "
+                            "5 excluded by when (memory_mb | int >= 1024), 1 unavailable (available is false).")
 
 
 def test_unmet_with_probe():
     hosts = fleet(3)
     prober = FakeProber(dead={'node0001'})
     result = run(spec(dict(DNS, count=3), probe={'port': 22}), hosts, prober=prober)
-    assert result.unmet and '1 unavailable (1 not answering on port 22)' in result.unmet[0]
+    assert result.unmet and result.unmet[0].endswith('2/3 hosts chosen; not chosen: 1 unavailable (no answer on port 22).')
 
 
 def test_per_without_any_eligible_host_is_unmet():

@@ -55,9 +55,12 @@ def test_member_entry():
 
 def test_unmet_message():
     rule = spec({'name': 'dns', 'group': 'dns_servers', 'hosts': 'linux:!db', 'when': 'm > 1', 'count': 1}).rules[0]
-    why = explain.Exclusions(inventory=10, pattern=1, earlier=2, earlier_groups=['db'], when=3, unavailable_expr=1,
-                             unavailable_probe=2)
-    assert explain.unmet(rule, 'dns_servers', [], why, 'port 22', None) == (
-        "rule 'dns' (group dns_servers) asks for exactly 1 host, found 0: none. Of 10 hosts in the inventory, 1 is "
-        "excluded by hosts 'linux:!db', 2 by the groups of earlier rules (db), 3 by when 'm > 1', 3 unavailable "
-        "(1 by available, 2 not answering on port 22).")
+    counts = explain.count_reasons([
+        explain.NotChosen('unavailable', 'unavailable (available is false)', '', {}),
+        explain.NotChosen('when', 'excluded by when (m > 1)', '', {}),
+        explain.NotChosen('hosts', "excluded by hosts 'linux:!db' (!db)", '', {}),
+        explain.NotChosen('when', 'excluded by when (m > 1)', '', {}),
+    ])
+    assert explain.unmet(rule, 'dns_servers', [], explain.tally(0, 4, 'hosts', counts)) == (
+        "rule 'dns' (group dns_servers) asks for exactly 1 host, found 0: none. 0/4 hosts chosen; not chosen: "
+        "1 excluded by hosts 'linux:!db' (!db), 2 excluded by when (m > 1), 1 unavailable (available is false).")
