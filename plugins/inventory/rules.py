@@ -154,6 +154,49 @@ options:
         description: Seconds to wait for each connection, above 0 and at most 60.
         type: float
         default: 1.0
+  bindings:
+    description:
+      - Relations between clients and servers, evaluated after the rules (their patterns may name the rules'
+        groups). Each client gets the host variable C(podim_fleet_bindings) mapping the binding's name to
+        C(servers) (its ordered list, first = preferred) and C(why).
+      - The first servers are balanced by rendezvous hashing with bounded loads (no server is the first choice of
+        more than ceil(1.25 x clients / servers) clients), and stable (remembered in the store like the rules'
+        decisions; a client that joins or leaves changes no other client's list, a server that leaves changes only
+        the lists that held it, a server that joins takes at most its fair share).
+      - Servers are the hosts of O(bindings[].servers) that are available (O(available) and O(probe), as for the
+        rules). A change of a remembered list is printed and recorded in the store's history (kind C(rebound)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Stable identifier of the binding (the key in C(podim_fleet_bindings)).
+        type: str
+        required: true
+      clients:
+        description: Host pattern of the clients.
+        type: str
+        required: true
+      servers:
+        description: Host pattern of the servers.
+        type: str
+        required: true
+      count:
+        description: Servers per client, 1 to 16.
+        type: int
+        default: 1
+      near:
+        description:
+          - A host variable (such as C(rack)). A client's servers are those with its value of the variable first,
+            balanced among themselves; a client whose value no server has uses every server.
+        type: str
+      on_unmet:
+        description:
+          - "When fewer than O(bindings[].count) servers are available, or no host matches O(bindings[].clients):
+            C(error) fails the inventory source (nothing is remembered), C(warn) binds what it can and warns.
+            Default the file's O(on_unmet)."
+        type: str
+        choices: [error, warn]
   on_unmet:
     description:
       - What to do when a rule cannot be met. C(error) fails the inventory source (nothing is remembered);
@@ -367,6 +410,7 @@ from ansible.vars.plugins import get_vars_from_inventory_sources
 from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.bindings import parse_bindings
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import ExpressionCompiler
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import HostPatterns, PatternError
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.engine import Explain, Result, evaluate
@@ -457,6 +501,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             spec = parse_spec(path, self.get_option('rules'), available=self.get_option('available'),
                               probe=self.get_option('probe'), on_unmet=self.get_option('on_unmet'), compiler=compiler,
                               reserved=reserved, approve=self.get_option('approve'), approve_source=source)
+            spec = spec._replace(bindings=tuple(parse_bindings(path, config.get('bindings'), spec.on_unmet)))
             check_constructed(path, config, {rule.group for rule in spec.rules}, reserved)
             self._check_groups(spec)
             checking = check_mode()
@@ -478,6 +523,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             self.display.display(f'{prefix}: {line}', stderr=True)
         for message in result.unmet:
             self.display.warning(f'{path}: creation rule not met (on_unmet: warn): {message}')
+        for message in result.warnings:
+            self.display.warning(f'{path}: binding not met (on_unmet: warn): {message}')
         stats = ', '.join(f'{key} {value}' for key, value in result.stats.items() if key != 'explain_ms')
         # the time of the rules themselves; what -v, --host and why_not cost on top is shown apart
         explained = result.stats.get('explain_ms', 0) / 1000

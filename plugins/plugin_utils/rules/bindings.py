@@ -25,11 +25,84 @@ the client's; a client whose value no server has uses every server.
 from __future__ import annotations
 
 import hashlib
+import re
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import _kind, _show, _suggest, parse_hosts
+
 STATE_VERSION = 1
+KEYS = ('name', 'clients', 'servers', 'count', 'near', 'on_unmet')
+MAX_COUNT = 16
+STATE_PREFIX = 'binding:'  # a binding's remembered state sits beside the rules', under this prefix
+_NAME = re.compile(r'\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z')
 ALL = '*'  # the pool of every server (no `near`, or a value no server has)
 _PRIME = (1 << 61) - 1  # scores are a * key + b mod a Mersenne prime: pairwise independent per client
+
+
+class Binding(t.NamedTuple):
+    name: str
+    clients: str  # host pattern
+    servers: str  # host pattern
+    count: int
+    near: str | None  # a variable name
+    on_unmet: str  # error or warn
+    index: int
+
+    @property
+    def label(self) -> str:
+        return f'binding {self.name!r}'
+
+
+def parse_bindings(path: str, value: t.Any, on_unmet: str = 'error') -> list[Binding]:
+    """Validate the `bindings` option of a rules file (None or [] means none)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise SpecError(path, None, 'bindings', f'must be a list of bindings, got {_kind(value)}')
+    parsed: list[Binding] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(value):
+        binding = _parse_binding(path, index, item, on_unmet)
+        if binding.name in seen:
+            raise SpecError(path, f'bindings[{index}]', 'name',
+                            f'{binding.name!r} is already the name of bindings[{seen[binding.name]}]: names must be '
+                            'unique')
+        seen[binding.name] = index
+        parsed.append(binding)
+    return parsed
+
+
+def _parse_binding(path: str, index: int, item: t.Any, default_on_unmet: str) -> Binding:
+    label = f'bindings[{index}]'
+    if not isinstance(item, t.Mapping):
+        raise SpecError(path, label, None, f'a binding is a mapping (name, clients, servers, count), got {_kind(item)}')
+    for key in item:
+        if key not in KEYS:
+            raise SpecError(path, label, str(key), _suggest(str(key), KEYS))
+    name = item.get('name')
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise SpecError(path, label, 'name', f'must be an identifier of at most 64 characters, got {_show(name)}')
+    label = f'binding {str.__str__(name)!r}'
+    patterns = {}
+    for field in ('clients', 'servers'):
+        if field not in item:
+            raise SpecError(path, label, field, 'is required (a host pattern)')
+        try:
+            patterns[field] = parse_hosts(path, label, item[field])
+        except SpecError as exc:
+            raise SpecError(path, label, field, exc.detail) from None
+    count = item.get('count', 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise SpecError(path, label, 'count', f'must be an integer from 1 to {MAX_COUNT}, got {_show(count)}')
+    near = item.get('near')
+    if near is not None and (not isinstance(near, str) or not _NAME.match(near)):
+        raise SpecError(path, label, 'near', f'must be the name of a host variable, got {_show(near)}')
+    mode = item.get('on_unmet', default_on_unmet)
+    if not isinstance(mode, str) or mode not in ('error', 'warn'):
+        raise SpecError(path, label, 'on_unmet', f'must be error or warn, got {_show(mode)}')
+    return Binding(str.__str__(name), patterns['clients'], patterns['servers'], int(count),
+                   None if near is None else str.__str__(near), str.__str__(mode), index)
 
 
 def _digest(*parts: str) -> int:
@@ -55,8 +128,8 @@ def client_key(binding: str, client: str) -> int:
 
 def ranking(key: int, servers: t.Sequence[Server]) -> list[str]:
     """The client's servers, best first (ties, never seen in practice, by name)."""
-    return [name for _, name in sorted([((key * mul + add) % _PRIME, name) for name, mul, add in servers],
-                                       reverse=True)]
+    scored = sorted([((key * mul + add) % _PRIME, name) for name, mul, add in servers], reverse=True)
+    return [name for _score, name in scored]
 
 
 def bound(clients: int, servers: int) -> int:
@@ -133,9 +206,14 @@ def bind(name: str, clients: t.Sequence[str], servers: t.Sequence[str], count: i
                 lists[c] = known_lists[c]
                 continue
             order = rankings.get(c) or ranking(keys[c], pool)
-            rest = [s for s in order[:count] if s != first[c]]
             if len(order) < count and others:
-                rest += ranking(keys[c], others)
+                order = order + ranking(keys[c], others)
+            # the rest of a remembered list stays while its servers do (sticky, like the first): a server that
+            # joins or leaves changes only the lists it enters to fill a gap or leaves
+            kept = [s for s in known_lists.get(c, ()) if s != first[c] and s in order]
+            if known_pools.get(c, ALL) != pool_name:
+                kept = []
+            rest = kept + [s for s in order if s != first[c] and s not in kept]
             lists[c] = ([first[c]] + rest)[:count]
 
     changes = [f'{c}: first server {known_first[c]} -> {first[c]} ({why[c]})'
@@ -169,13 +247,15 @@ def _bind_pool(pool_name: str, pool: list[Server], pool_clients: list[str], keys
         elif s is not None:
             moved[c] = f'{s} is no longer a server{where}'
 
-    # 2. a server that joined takes over at most its fair share: the clients that rank it first
-    if known_servers is not None:
-        joined = sorted(names - known_servers)
-        fair = -(-len(pool_clients) // len(pool))
+    # 2. a server that joined takes over at most its fair share: the clients that rank it first. When servers
+    # also left (a failover: the rules replaced a member), the joined ones take the orphaned clients instead (4.)
+    # and no other client moves.
+    joined = sorted(names - known_servers) if known_servers is not None else []
+    fair = -(-len(pool_clients) // len(pool))
+    if joined and not moved:
         for s in joined:
             takers = sorted((keys[c], c) for c in pool_clients if c in first and ranked(c)[0] == s)
-            for _, c in takers[:fair]:
+            for _key, c in takers[:fair]:
                 load[first[c]] -= 1
                 first[c], why[c] = s, f'moved to {s}, a new server it ranks first{where}'
                 load[s] += 1
@@ -185,18 +265,92 @@ def _bind_pool(pool_name: str, pool: list[Server], pool_clients: list[str], keys
         if load[s] <= limit:
             continue
         holders = sorted((ranked(c).index(s), -keys[c], c) for c in pool_clients if first.get(c) == s)
-        for _, _, c in holders[limit:]:
+        for _rank, _key, c in holders[limit:]:
             del first[c]
             load[s] -= 1
             moved[c] = f'{s} was over its bound of {limit}{where}'
 
-    # 4. place the clients without a first server, in hash order, on the best-ranked server with room
-    for _, c in sorted((keys[c], c) for c in pool_clients if c not in first):
+    # 4. place the clients without a first server, in hash order, on the best-ranked server with room (after a
+    # failover, on a server that joined in the dead one's place first: the survivors' load does not change)
+    takers = set(joined) if joined and moved else set()
+    for _key, c in sorted((keys[c], c) for c in pool_clients if c not in first):
         order = ranked(c)
-        for rank, s in enumerate(order, 1):
-            if load[s] < limit:
-                break
+        preferred = [s for s in order if s in takers and load[s] < limit]
+        if preferred:
+            s = preferred[0]
+            reason = f'{s} joined in its place, rank {order.index(s) + 1} of {len(order)}'
+        else:
+            for rank, s in enumerate(order, 1):
+                if load[s] < limit:
+                    break
+            reason = f'rank {rank} of {len(order)}' + ('' if rank == 1 else ' (better ranked servers were full)')
         first[c] = s
         load[s] += 1
-        reason = f'rank {rank} of {len(order)}' + ('' if rank == 1 else ' (better ranked servers were full)')
         why[c] = f'{moved[c]}; {reason}' if c in moved else f'{reason}{where}'
+
+
+class Outcome(t.NamedTuple):
+    """What the bindings of one rules file add to the engine's result."""
+    hostvars: dict[str, dict[str, t.Any]]  # client -> {'podim_fleet_bindings': {name: {servers, why}}}
+    states: dict[str, t.Any]  # STATE_PREFIX + name -> state to remember
+    changes: list[str]  # one line per client whose list changed
+    moves: list[dict[str, t.Any]]  # history entries (kind rebound), one per client whose list changed
+    fatal: list[str]  # unmet bindings with on_unmet: error
+    warnings: list[str]  # unmet bindings with on_unmet: warn
+    summaries: list[str]  # per binding: clients, servers and the load of each (for -v)
+
+
+BINDINGS_VAR = 'podim_fleet_bindings'
+
+
+def evaluate(bindings: t.Sequence[Binding], select: t.Callable[[str], list[str]],
+             usable: t.Callable[[Binding, list[str]], tuple[list[str], dict[str, str]]],
+             near: t.Callable[[Binding, str], str | None], previous: t.Mapping[str, t.Any]) -> Outcome:
+    """Bind the clients of every binding, after the rules (select sees their groups).
+
+    usable(binding, hosts) -> (available servers, {unavailable server: why}), as for the rules' candidates;
+    near(binding, host) -> the host's value of the binding's `near` variable (None: none).
+    """
+    out = Outcome({}, {}, [], [], [], [], [])
+    for binding in bindings:
+        # plain str: host names may carry Ansible's data tags, which the JSON of --list would show
+        clients = [str.__str__(host) for host in select(binding.clients)]
+        matched = [str.__str__(host) for host in select(binding.servers)]
+        servers, down = usable(binding, matched)
+        if len(servers) < binding.count or not clients:
+            message = _unmet(binding, clients, matched, servers, down)
+            (out.fatal if binding.on_unmet == 'error' else out.warnings).append(message)
+            if not servers or not clients:
+                continue
+        near_of = None
+        if binding.near is not None:
+            near_of = {host: near(binding, host) for host in dict.fromkeys([*clients, *servers])}
+        state = previous.get(STATE_PREFIX + binding.name)
+        result = bind(binding.name, clients, servers, binding.count, near_of, state)
+        out.states[STATE_PREFIX + binding.name] = result.state
+        known = remembered(state)[0]
+        for client in clients:
+            out.hostvars.setdefault(client, {}).setdefault(BINDINGS_VAR, {})[binding.name] = {
+                'servers': result.lists[client], 'why': result.why[client]}
+            before, after = known.get(client), result.lists[client]
+            if before is not None and before != after:
+                gone = [server for server in before if server not in after]
+                reason = result.why[client] + (f'; {", ".join(gone)} no longer among its servers' if gone else '')
+                out.changes.append(f'{binding.label}: {client}: {", ".join(before)} -> {", ".join(after)} ({reason})')
+                out.moves.append({'rule': binding.name, 'group': binding.name, 'host': client, 'change': 'rebound',
+                                  'reason': reason, 'before': before, 'after': after})
+        load = ', '.join(f'{server} {result.load[server]}' for server in sorted(result.load))
+        out.summaries.append(f'{binding.label}: {len(clients)} clients over {len(servers)} servers, {binding.count} '
+                             f'each; first choice of: {load} (bound {bound(len(clients), len(servers))})')
+    return out
+
+
+def _unmet(binding: Binding, clients: list[str], matched: list[str], servers: list[str],
+           down: t.Mapping[str, str]) -> str:
+    if not clients:
+        return f"{binding.label}: no host matches clients '{binding.clients}'"
+    why = '; '.join(f'{host}: {reason}' for host, reason in sorted(down.items())[:10])
+    more = f' (+{len(down) - 10} more)' if len(down) > 10 else ''
+    return (f"{binding.label} asks for {binding.count} server{'s' if binding.count > 1 else ''} per client, "
+            f"found {len(servers)} available of {len(matched)} matching '{binding.servers}'"
+            + (f': {why}{more}' if why else '') + f' ({len(clients)} clients)')

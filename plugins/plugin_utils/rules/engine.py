@@ -27,13 +27,13 @@ import jinja2
 from ansible_collections.podim.fleet.plugins.plugin_utils.patterns import (
     HostPatterns, PatternError, split_pattern, term_refers_to,
 )
-from ansible_collections.podim.fleet.plugins.plugin_utils.rules import explain
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules import bindings, explain
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions import Expression, Variables
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.control import (
     APPLIED, OPTION_APPROVER, Approval, Budget, Leave, PartDecision, RuleDecision, approval_entry, control,
     make_units, stored_approvals,
 )
-from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import EvalError, SpecError
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import EvalError, SpecError, UnmetError
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.explain import NotChosen
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.probe import Target, tcp_probe
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.select import Selection, Weigher, _trim, choose
@@ -61,6 +61,7 @@ class Result(t.NamedTuple):
     notices: list[str]  # one line per waiting change, proposal and expired approval (printed like the changes)
     summaries: list[str]  # with Explain.summary: per rule, the tally of who is a member and why not, then each member
     not_chosen: dict[str, dict[str, t.Any]]  # Explain.hosts -> {group: why not a member} for every rule it is not in
+    warnings: t.Sequence[str] = ()  # unmet bindings with on_unmet: warn (bindings.py)
 
 
 class Explain(t.NamedTuple):
@@ -68,6 +69,11 @@ class Explain(t.NamedTuple):
     summary: bool = False  # Result.summaries
     hosts: frozenset[str] = frozenset()  # Result.not_chosen for these hosts
     limit: int | None = explain.MAX_NAMES  # members listed per rule in the summary (None: all)
+
+
+class _Label(t.NamedTuple):
+    """What names a binding in the errors of its expressions (they name a rule's `name`)."""
+    name: str
 
 
 class _NotBool(Exception):
@@ -309,8 +315,37 @@ class Engine:
             matched |= decision.matched
             self._add_group(rule.group, shown.members)
         notices += [explain.unmatched_option(ident) for ident in self.spec.approvals if ident not in matched]
+        warnings: list[str] = []
+        if self.spec.bindings:  # after the rules: their patterns may name the rules' groups
+            bound = bindings.evaluate(self.spec.bindings, self.patterns.select, self._binding_servers,
+                                      self._near_value, previous)
+            for host, variables in bound.hostvars.items():
+                hostvars.setdefault(host, {}).update(variables)
+            states.update(bound.states)
+            changes += bound.changes
+            moves += bound.moves
+            if self.explaining.summary:
+                summaries += bound.summaries
+            if bound.fatal:  # rolls the decision back, rules and bindings alike
+                raise UnmetError(self.spec.path, (unmet if self.spec.on_unmet == 'error' else []) + bound.fatal)
+            warnings = bound.warnings
+            self.stats['bindings'] = len(self.spec.bindings)
         return Result(groups, hostvars, states, changes, unmet, dict(self.stats), moves, pending, notices, summaries,
-                      not_chosen)
+                      not_chosen, warnings)
+
+    def _binding_servers(self, binding: bindings.Binding, hosts: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The servers of a binding that are available (the `available` expression and the probe, as for rules)."""
+        label = _Label(f'{binding.name} (binding)')
+        down = {host: 'unavailable: available is false' for host in hosts if not self._is_available(label, host)}
+        self._probe(host for host in hosts if host not in down)
+        down.update({host: self._probe_reason(host) for host in hosts if host not in down and self._is_down(host)})
+        return [host for host in hosts if host not in down], down
+
+    def _near_value(self, binding: bindings.Binding, host: str) -> str | None:
+        """A host's value of the binding's `near` variable, as text (None: undefined or not a string or number)."""
+        if binding.near is None:
+            return None
+        return key_text(self._defined(host, binding.near))
 
     def _explain(self, rule: Rule, decision: RuleDecision, members: list[str], hostvars: dict[str, dict[str, t.Any]],
                  wanted: list[str], summaries: list[str], not_chosen: dict[str, dict[str, t.Any]]) -> None:

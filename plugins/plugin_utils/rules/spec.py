@@ -22,7 +22,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.rules.conditions impor
 from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
 
 RULE_KEYS = ('name', 'group', 'hosts', 'when', 'count', 'spread_by', 'per', 'vars', 'max_moves', 'approve')
-TOP_KEYS = ('plugin', 'rules', 'available', 'probe', 'on_unmet', 'remember', 'approve')
+TOP_KEYS = ('plugin', 'rules', 'available', 'probe', 'on_unmet', 'remember', 'approve', 'bindings')
 PROBE_KEYS = ('port', 'timeout')
 KEYED_GROUP_KEYS = ('key', 'prefix', 'separator', 'parent_group', 'default_value', 'trailing_separator')
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$')
@@ -132,6 +132,7 @@ class RulesSpec(t.NamedTuple):
     probe: Probe | None
     on_unmet: str
     approvals: tuple[str, ...] = ()  # proposal ids approved by the approve option (PODIM_FLEET_RULES_APPROVE)
+    bindings: tuple[t.Any, ...] = ()  # bindings.Binding, parsed by bindings.parse_bindings
 
     @property
     def names(self) -> frozenset[str]:
@@ -142,6 +143,7 @@ class RulesSpec(t.NamedTuple):
                 found |= expr.names
         if self.available is not None:
             found |= self.available.names
+        found |= {binding.near for binding in self.bindings if binding.near is not None}
         if self.probe is not None:
             found |= {'ansible_host', 'ansible_port'}
         return frozenset(found)

@@ -14,7 +14,8 @@ from collections import Counter
 
 import pytest
 
-from ansible_collections.podim.fleet.plugins.plugin_utils.rules.bindings import bind, bound
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.bindings import Binding, bind, bound, parse_bindings
+from ansible_collections.podim.fleet.plugins.plugin_utils.rules.errors import SpecError
 
 
 def clients(n: int, prefix: str = 'web') -> list[str]:
@@ -156,3 +157,51 @@ def test_memory_naming_unknown_servers_is_not_trusted() -> None:
     result = bind('resolvers', clients(50), servers(3), 2, previous=forged)
     assert 'evil' not in result.lists['web00001'] + result.lists['web00002']
     assert all(set(v) <= set(servers(3)) for v in result.lists.values())
+
+
+def test_parse_a_binding() -> None:
+    parsed = parse_bindings('site.rules.yml', [{'name': 'resolvers', 'clients': 'all', 'servers': 'dns_servers',
+                                                'count': 2, 'near': 'rack'}])
+    assert parsed == [Binding('resolvers', 'all', 'dns_servers', 2, 'rack', 'error', 0)]
+    assert parse_bindings('f', None) == [] and parse_bindings('f', []) == []
+    assert parse_bindings('f', [{'name': 'b', 'clients': 'all', 'servers': 's'}], on_unmet='warn')[0].count == 1
+    assert parse_bindings('f', [{'name': 'b', 'clients': 'all', 'servers': 's'}], on_unmet='warn')[0].on_unmet == 'warn'
+
+
+@pytest.mark.parametrize('value,message', [
+    ('x', "site.rules.yml: field 'bindings': must be a list of bindings, got str"),
+    ([['a']], "site.rules.yml: bindings[0]: a binding is a mapping (name, clients, servers, count), got list"),
+    ([{'name': 'a b', 'clients': 'all', 'servers': 's'}],
+     "site.rules.yml: bindings[0]: field 'name': must be an identifier of at most 64 characters, got 'a b'"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's', 'cuont': 2}],
+     "site.rules.yml: bindings[0]: field 'cuont': unknown key 'cuont'; did you mean 'count'?"),
+    ([{'name': 'b', 'clients': 'all'}], "site.rules.yml: binding 'b': field 'servers': is required"),
+    ([{'name': 'b', 'clients': 'all', 'servers': ''}], "site.rules.yml: binding 'b': field 'servers': must be a host"),
+    ([{'name': 'b', 'clients': 'web:!', 'servers': 's'}], "site.rules.yml: binding 'b': field 'clients': invalid host"),
+    ([{'name': 'b', 'clients': 'all', 'servers': '~[', 'count': 1}], "field 'servers': invalid host pattern"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's', 'count': True}], "field 'count': must be an integer from 1 to 16"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's', 'count': 0}], "field 'count': must be an integer from 1 to 16"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's', 'count': 10 ** 9}], "field 'count': must be an integer"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's', 'near': '{{ lookup("pipe", "id") }}'}],
+     "field 'near': must be the name of a host variable"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's', 'on_unmet': 'ignore'}], "field 'on_unmet': must be error or warn"),
+    ([{'name': 'b', 'clients': 'all', 'servers': 's'}, {'name': 'b', 'clients': 'x', 'servers': 's'}],
+     "site.rules.yml: bindings[1]: field 'name': 'b' is already the name of bindings[0]"),
+])
+def test_hostile_bindings_are_refused_naming_file_binding_and_field(value, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_bindings('site.rules.yml', value)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize('count', [1, 2])
+def test_a_failover_moves_only_the_clients_of_the_dead_server(count: int) -> None:
+    """The rules replace a dead server: its clients go to the new one; the survivors' clients keep their first."""
+    cs = clients(500)
+    before = bind('resolvers', cs, ['dns-a', 'dns-b', 'dns-c'], count)
+    after = bind('resolvers', cs, ['dns-b', 'dns-c', 'dns-new'], count, previous=before.state)
+    orphans = {c for c in cs if before.lists[c][0] == 'dns-a'}
+    assert {c for c in cs if after.lists[c][0] != before.lists[c][0]} == orphans
+    assert {c for c in cs if after.lists[c] != before.lists[c]} == {c for c in cs if 'dns-a' in before.lists[c]}
+    assert max(firsts(after).values()) <= math.ceil(1.25 * len(cs) / 3)
+    assert firsts(after)['dns-new'] == firsts(before)['dns-a'], 'the new server takes every orphan'

@@ -210,8 +210,8 @@ def test_kept_members_of_states_written_without_a_reason():
     # states remembered before the reason was: the member is kept, the state is not rewritten
     hosts = fleet(10)
     first = run(spec(DNS), hosts)
-    old = {'dns': {**first.states['dns'], 'members': [{k: v for k, v in item.items() if k != 'why'}
-                                                        for item in first.states['dns']['members']]}}
+    saved = [{k: v for k, v in item.items() if k != 'why'} for item in first.states['dns']['members']]
+    old = {'dns': {**first.states['dns'], 'members': saved}}
     second = run(spec(DNS), hosts, previous=old)
     assert second.states == old
     info = second.hostvars[members(second, 'dns_servers')[0]][EXPLAIN_VAR]['dns_servers']

@@ -29,7 +29,8 @@ DNS = {'name': 'dns', 'group': 'dns_servers', 'hosts': 'linux:!db_servers', 'whe
        'count': 2, 'spread_by': 'rack'}
 
 
-def explained(rules, hosts=HOSTS, previous=None, prober=None, **top):
+def explained(rules, hosts=None, previous=None, prober=None, **top):
+    hosts = HOSTS if hosts is None else hosts
     return evaluate(spec(*rules, **top), view(hosts, GROUPS, linux=False), previous or {}, prober=prober,
                     explaining=Explain(summary=True, hosts=frozenset(hosts)))
 
@@ -44,8 +45,9 @@ def test_every_host_not_chosen_has_its_reason():
     assert reasons(result) == {'node02': 'hosts', 'node03': 'rank', 'node04': 'when', 'node05': 'spread',
                                'web01': 'hosts'}
     why = result.not_chosen
-    assert why['node02']['dns_servers'] == {'rule': 'dns', 'reason': 'hosts', 'term': '!db_servers',
-                                           'why': "excluded by !db_servers in hosts 'linux:!db_servers'"}
+    assert why['node02']['dns_servers'] == {
+        'rule': 'dns', 'reason': 'hosts', 'term': '!db_servers',
+        'why': "excluded by !db_servers in hosts 'linux:!db_servers'"}
     assert why['web01']['dns_servers']['why'] == "not matched by hosts 'linux:!db_servers'"
     assert why['node04']['dns_servers']['why'] == 'when is false: memory_mb | int >= 1024'
     assert why['node05']['dns_servers']['why'] == (
@@ -157,8 +159,9 @@ def test_the_summary_lists_ten_members_unless_told():
 
 def test_the_summary_of_10000_hosts_costs_about_a_first_decision():
     hosts = fleet(10000, memory=lambda i: 512 if i % 3 == 0 else 2048)
-    rules = spec(dict(DNS, hosts='linux', count=3), {'name': 'web', 'group': 'web', 'hosts': 'linux:!dns_servers',
-                                                    'count': {'min': 1}, 'when': 'memory_mb | int >= 1024'})
+    web = {'name': 'web', 'group': 'web', 'hosts': 'linux:!dns_servers', 'count': {'min': 1},
+           'when': 'memory_mb | int >= 1024'}
+    rules = spec(dict(DNS, hosts='linux', count=3), web)
     first = evaluate(rules, view(hosts), {})
     started = time.process_time()
     steady = evaluate(rules, view(hosts), first.states)
