@@ -34,6 +34,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.rules.spec import _kin
 STATE_VERSION = 1
 KEYS = ('name', 'clients', 'servers', 'count', 'near', 'on_unmet')
 MAX_COUNT = 16
+MAX_SHOWN = 5  # rebound clients named in the change line; the history has every one
 STATE_PREFIX = 'binding:'  # a binding's remembered state sits beside the rules', under this prefix
 _NAME = re.compile(r'\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z')
 ALL = '*'  # the pool of every server (no `near`, or a value no server has)
@@ -329,6 +330,7 @@ def evaluate(bindings: t.Sequence[Binding], select: t.Callable[[str], list[str]]
         result = bind(binding.name, clients, servers, binding.count, near_of, state)
         out.states[STATE_PREFIX + binding.name] = result.state
         known = remembered(state)[0]
+        rebound: list[str] = []
         for client in clients:
             out.hostvars.setdefault(client, {}).setdefault(BINDINGS_VAR, {})[binding.name] = {
                 'servers': result.lists[client], 'why': result.why[client]}
@@ -336,9 +338,15 @@ def evaluate(bindings: t.Sequence[Binding], select: t.Callable[[str], list[str]]
             if before is not None and before != after:
                 gone = [server for server in before if server not in after]
                 reason = result.why[client] + (f'; {", ".join(gone)} no longer among its servers' if gone else '')
-                out.changes.append(f'{binding.label}: {client}: {", ".join(before)} -> {", ".join(after)} ({reason})')
+                rebound.append(f'{client} ({", ".join(before)} -> {", ".join(after)})')
                 out.moves.append({'rule': binding.name, 'group': binding.name, 'host': client, 'change': 'rebound',
                                   'reason': reason, 'before': before, 'after': after})
+        if rebound:  # one line per binding: a fleet of thousands must not print thousands of lines
+            gone = sorted(set().union(*(known[c] for c in known if c in result.lists)) - set(servers))
+            shown = ', '.join(rebound[:MAX_SHOWN]) + (f' (+{len(rebound) - MAX_SHOWN} more)'
+                                                      if len(rebound) > MAX_SHOWN else '')
+            out.changes.append(f'{binding.label}: {len(rebound)} of {len(clients)} clients rebound'
+                               + (f' ({", ".join(gone)} no longer a server)' if gone else '') + f': {shown}')
         load = ', '.join(f'{server} {result.load[server]}' for server in sorted(result.load))
         out.summaries.append(f'{binding.label}: {len(clients)} clients over {len(servers)} servers, {binding.count} '
                              f'each; first choice of: {load} (bound {bound(len(clients), len(servers))})')
