@@ -13,23 +13,17 @@ from collections import Counter
 import pytest
 
 from ansible_collections.podim.fleet.tests.unit.plugins.inventory.test_rules import HOSTS, Inventory
+from ansible_collections.podim.fleet.tests.unit.plugins.inventory.test_rules import RULES as BASE_RULES
 
-RULES = textwrap.dedent('''
-    plugin: podim.fleet.rules
-    rules:
-      - name: dns
-        group: dns_servers
-        hosts: "linux:!db_servers"
-        when: "memory_mb | int >= 1024"
-        count: 2
-        spread_by: rack
-    available: "podim_available | default(true)"
-    bindings:
-      - name: resolvers
-        clients: all
-        servers: dns_servers
-        count: 2
-''')
+# the dns rule of test_rules.py, then a binding of every host to both DNS servers
+RULES = (BASE_RULES[:BASE_RULES.index('  - name: cache')] + 'available: "podim_available | default(true)"\n'
+         + textwrap.dedent('''
+             bindings:
+               - name: resolvers
+                 clients: all
+                 servers: dns_servers
+                 count: 2
+         ''').lstrip('\n'))
 
 
 def many_hosts(n: int) -> str:
