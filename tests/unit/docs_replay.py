@@ -19,7 +19,7 @@ Blocks of commands without a `$ ` prompt (`sh` blocks, which show no output) are
 
 The output is compared after normalizing only what must vary from run to run (`normalize`): the temporary work
 folder (shown as the page's folder), the order in which parallel forks report their hosts, trailing blanks,
-and one ansible-core 2.19 warning that is about ansible-core, not the page.
+one ansible-core 2.19 warning and one cryptography warning that are about Ansible's own dependencies, not the page.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ HOST_LINE = re.compile(r'^(ok|changed|skipping|failed|fatal|unreachable|included
 # collection, ansible.builtin included (ansible-core 2.21 does not): not the page's business.
 CORE_219_DUMP_WARNING = re.compile(r"^\[WARNING\]: Error loading plugin '[\w.]+': "
                                    r"No module named 'ansible_collections\.ansible_collections'$")
+# cryptography 51 deprecates DSA, which ansible-core 2.19 and 2.21 import at start (`_ssh_agent.py`): Python prints
+# the warning and the source line under it on every command, whatever the page does.
+CRYPTOGRAPHY_DSA_WARNING = re.compile(r'^\S+\.py:\d+: CryptographyDeprecationWarning: DSA is deprecated\b')
 
 
 # What a replay runs: Ansible's commands against the page's files, and tools that only read or edit files in the work
@@ -106,7 +109,7 @@ def normalize(text: str, replace: t.Sequence[tuple[str, str]] = ()) -> list[str]
     for value, word in replace:
         text = text.replace(value, word)
     lines = [x.rstrip() for x in text.rstrip().split('\n')] if text.strip() else []
-    lines = [x for x in lines if not CORE_219_DUMP_WARNING.match(x)]
+    lines = without_dependency_warnings([x for x in lines if not CORE_219_DUMP_WARNING.match(x)])
     out: list[str] = []
     run: list[str] = []
     for x in [*lines, None]:
@@ -118,6 +121,14 @@ def normalize(text: str, replace: t.Sequence[tuple[str, str]] = ()) -> list[str]
         if x is not None:
             out.append(x)
     return out
+
+
+def without_dependency_warnings(lines: list[str]) -> list[str]:
+    """The lines without cryptography's DSA warning (and the source line Python prints under it)."""
+    lines = list(lines)
+    for i in reversed([i for i, x in enumerate(lines) if CRYPTOGRAPHY_DSA_WARNING.match(x)]):
+        del lines[i:i + (2 if lines[i + 1:i + 2] and lines[i + 1].startswith(' ') else 1)]
+    return lines
 
 
 def environment(work: Path, collections_path: str) -> dict[str, str]:

@@ -125,3 +125,9 @@ def test_the_normalization_is_no_more_than_announced():
                                                                                'ok: [y]', 'ok: [z]']
     assert normalize('changed: [web2]\nfailed!\n') == ['changed: [web2]', 'failed!']
     assert normalize('/tmp/x/ansible.cfg', [('/tmp/x', '/srv/site')]) == ['/srv/site/ansible.cfg']
+    dsa = ('/venv/lib/python3.11/site-packages/ansible/_internal/_ssh/_ssh_agent.py:18: CryptographyDeprecationWarning: '
+           'DSA is deprecated and support will be removed in a future release.\n'
+           '  from cryptography.hazmat.primitives.asymmetric.dsa import (\n')
+    assert normalize(dsa + 'Using ansible.cfg\n  indented\n') == ['Using ansible.cfg', '  indented']
+    assert normalize('x.py:1: CryptographyDeprecationWarning: other\n  y\n') == [
+        'x.py:1: CryptographyDeprecationWarning: other', '  y']

@@ -140,18 +140,3 @@ def test_the_fragment_is_the_only_declaration(tmp_path):
     for name, spec in settings.definitions().items():
         for key in ('type', 'default', 'env', 'ini'):
             assert documented[name].get(key) == spec.get(key), (name, key)
-
-
-def test_the_documented_dump_is_what_ansible_config_prints(tmp_path):
-    doc = (Path(__file__).parents[4] / 'docs' / 'exported-facts.md').read_text()
-    block = doc.split('### Settings', 1)[1].split('```console\n', 1)[1].split('```', 1)[0]
-    cfg = block.split('$ cat ansible.cfg\n', 1)[1].split('$ ', 1)[0]
-    command, expected = block.split('$ PODIM_FLEET_STORE=', 1)[1].split('\n', 1)
-    url = command.split()[0]
-    site = tmp_path / 'srv' / 'site'
-    site.mkdir(parents=True)
-    env = _env(site, cfg, {'PODIM_FLEET_STORE': url})
-    proc = subprocess.run([str(BIN / 'ansible-config'), 'dump', '-t', 'lookup', 'podim.fleet.store_settings'],
-                          cwd=site, env=env, capture_output=True, text=True, check=True)
-    printed = [line for line in proc.stdout.splitlines() if '=' in line]
-    assert printed == expected.replace('/srv/site', str(site)).splitlines()
