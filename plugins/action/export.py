@@ -15,6 +15,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.exports import (
     ExportError, check_policy, check_type_schema, exporter_metadata, normalize_data,
 )
 from ansible_collections.podim.fleet.plugins.plugin_utils.identity import IdentityError, inventory_identity
+from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store, redact, store_missing
 from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import validate_args
 
@@ -98,3 +99,10 @@ class ActionModule(ActionBase):
                            'before_header': f'{namespace}/{host}/{typ}/{key}',
                            'after_header': f'{namespace}/{host}/{typ}/{key}'}
         return out
+
+
+# ansible-core's strategies import this module in ansible-playbook's main process
+# (action_loader.get(..., class_only=True)) before they queue the task: load what
+# the workers need there once, so they inherit it instead of each loading it again
+# (nothing is done in a worker or in other commands; see plugin_utils/preload.py).
+preload()

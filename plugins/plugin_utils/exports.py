@@ -9,6 +9,7 @@ import os
 import socket
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.addresses import canonical_address
 from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
 
 SCHEMA_KINDS = ('address', 'network', 'port', 'integer', 'string', 'boolean')
@@ -32,13 +33,12 @@ def check_policy(policy: dict[str, list[str]] | None, typ: str, host: str, host_
 
 
 def _normalize_address(value: t.Any, path: str) -> str:
-    import netaddr
     if not isinstance(value, str) or not value.strip():
         raise ExportError(f'data.{path} must be an IP address string, got {value!r}')
-    try:
-        return str(netaddr.IPAddress(value.strip(), flags=netaddr.INET_PTON))
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise ExportError(f'data.{path} is not a valid IP address: {value!r}') from None
+    address = canonical_address(value.strip())
+    if address is None:
+        raise ExportError(f'data.{path} is not a valid IP address: {value!r}')
+    return address
 
 
 def _normalize_network(value: t.Any, path: str) -> str:

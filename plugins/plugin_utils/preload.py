@@ -8,8 +8,11 @@ main process.  A plugin the main process never loaded is loaded again in
 each worker: its source compiled (collection modules get no bytecode cache),
 its DOCUMENTATION parsed for its options, its libraries imported: about
 15-25 ms per host and task.  Loaded once before the workers fork, all of that
-is inherited and a lookup costs what its query costs.  Plugins that run in
-the main process (the podim.fleet.rules inventory plugin) call preload().
+is inherited and a lookup costs what its query costs.  Code that runs in the
+main process calls preload(): the podim.fleet.rules inventory plugin, and the
+action plugin podim.fleet.export when it is imported, which ansible-core's
+linear and free strategies do in the main process (action_loader.get(...,
+class_only=True)) before they queue its task.
 """
 
 from __future__ import annotations
@@ -23,9 +26,16 @@ _TASK_RUNNERS = frozenset(('ansible-playbook', 'ansible', 'ansible-console', 'an
 
 
 def preload() -> None:
-    """Import the lookup and action plugins and what they use; never fails."""
+    """Import the lookup and action plugins and what they use; never fails.
+
+    Only in the main process of a command that forks task workers: in a
+    worker it would cost what it is meant to save.
+    """
     global _DONE
     if _DONE or os.path.basename(sys.argv[0] if sys.argv else '') not in _TASK_RUNNERS:
+        return
+    import multiprocessing
+    if multiprocessing.parent_process() is not None:  # a forked worker: too late to share anything
         return
     _DONE = True
     try:
@@ -33,8 +43,10 @@ def preload() -> None:
         lookup_loader.get('podim.fleet.exported')
         import jmespath  # noqa: F401 (imported for its side effect: cached in sys.modules)
         import netaddr  # noqa: F401
-        from ansible_collections.podim.fleet.plugins.plugin_utils import exports, patterns, settings  # noqa: F401
+        from ansible_collections.podim.fleet.plugins.plugin_utils import exports, patterns, schemas, settings  # noqa: F401
         from ansible_collections.podim.fleet.plugins.plugin_utils.store import sqlite  # noqa: F401
         from ansible_collections.podim.fleet.plugins.action import export  # noqa: F401
+        # the store settings' definitions, registered once (a YAML parse per worker otherwise)
+        settings.definitions_registered()
     except Exception:  # a missing optional library only costs speed, never the run
         pass

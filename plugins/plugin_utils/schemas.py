@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.podim.fleet.plugins.plugin_utils.addresses import canonical_address
 from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
 
 # Lowercase SQL identifier: no quoting needed in PostgreSQL or MariaDB, no
@@ -98,11 +99,7 @@ def _show(value: t.Any, limit: int = 60) -> str:
 
 
 def _canonical_address(value: str) -> str | None:
-    import netaddr
-    try:
-        return str(netaddr.IPAddress(value, flags=netaddr.INET_PTON))
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        return None
+    return canonical_address(value)
 
 
 def _check_field(typ: str, field: str, rule: dict, value: t.Any, coerce: bool) -> t.Any:

@@ -50,6 +50,11 @@ def _config():
     return C.config
 
 
+def definitions_registered() -> None:
+    """Register the store settings' definitions now (the main process, before workers fork)."""
+    _config()
+
+
 def describe_origin(name: str, origin: str) -> str:
     """The config manager's origin ('env: X', a file path, 'default') in words."""
     if origin.startswith('env: '):

@@ -37,3 +37,37 @@ def test_preload_only_in_task_runners(argv0, loaded):
                        'ansible_collections.podim.fleet.plugins.action.export', 'jmespath']
     else:
         assert out == []
+
+
+# ansible-core's strategies import an action plugin in the main process before they queue its task: importing
+# podim.fleet.export there preloads the lookup too; in a forked worker (too late to share) it loads nothing more.
+ACTION_IMPORT = """
+import multiprocessing, sys
+sys.argv[0] = '/usr/bin/ansible-playbook'
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
+LOOKUP = 'ansible_collections.podim.fleet.plugins.lookup.exported'
+
+def worker(queue):
+    from ansible.plugins.loader import action_loader
+    action_loader.get('podim.fleet.export', class_only=True)
+    queue.put(LOOKUP in sys.modules)
+
+if __name__ == '__main__':
+    queue = multiprocessing.get_context('fork').Queue()
+    process = multiprocessing.get_context('fork').Process(target=worker, args=(queue,))
+    process.start()
+    in_worker = queue.get(timeout=60)
+    process.join()
+    from ansible.plugins.loader import action_loader
+    action_loader.get('podim.fleet.export', class_only=True)
+    print(in_worker, LOOKUP in sys.modules)
+"""
+
+
+def test_the_export_action_preloads_in_the_main_process_only(tmp_path):
+    script = tmp_path / 'probe.py'
+    script.write_text(ACTION_IMPORT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                         env={'PYTHONPATH': ':'.join(sys.path)}).stdout.split()
+    assert out == ['False', 'True']
