@@ -12,10 +12,11 @@ set -euo pipefail
 require_root
 require_cmds podman debootstrap flock tar
 
-# Packages on top of debootstrap's minbase: systemd as PID 1, what Ansible
-# needs on a target (python3, python3-apt for the apt module) and the tools
-# a person debugging a host expects. Everything else comes from the roles.
-INCLUDE=systemd,systemd-sysv,dbus,libpam-systemd,python3,python3-apt,sudo,iproute2,iputils-ping,netbase,ca-certificates,locales,procps,curl,less
+# Packages on top of debootstrap's minbase: systemd as PID 1, sshd (Ansible
+# reaches the hosts over SSH, as it reaches real ones), what Ansible needs on
+# a target (python3, python3-apt for the apt module) and the tools a person
+# debugging a host expects. Everything else comes from the roles.
+INCLUDE=systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,python3,python3-apt,sudo,iproute2,iputils-ping,netbase,ca-certificates,locales,procps,curl,less
 
 mkdir -p "$TESTHOSTS_BASE"
 # one build at a time on this machine, whatever runs us
@@ -48,6 +49,27 @@ EOS
   # every host gets its own machine id at first boot
   : >"$R/etc/machine-id"
   rm -f "$R/var/lib/dbus/machine-id"
+  # No shared SSH host keys: every host makes its own at first boot, before
+  # sshd starts (create-hosts.sh reads them into the run's known_hosts).
+  rm -f "$R"/etc/ssh/ssh_host_*
+  cat >"$R/etc/systemd/system/podim-ssh-host-keys.service" <<EOU
+[Unit]
+Description=SSH host keys of this test host
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+
+[Install]
+WantedBy=ssh.service
+EOU
+  mkdir -p "$R/etc/systemd/system/ssh.service.wants"
+  ln -sfn ../podim-ssh-host-keys.service "$R/etc/systemd/system/ssh.service.wants/podim-ssh-host-keys.service"
+  # keys only, and no reverse lookups of clients (the hosts have no resolver yet)
+  printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n' \
+    >"$R/etc/ssh/sshd_config.d/podim-testhost.conf"
   echo debian >"$R/etc/hostname"
   printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
   echo 'LANG=C.UTF-8' >"$R/etc/default/locale"

@@ -11,7 +11,7 @@ TESTHOSTS_SUITE=${TESTHOSTS_SUITE:-bookworm}
 TESTHOSTS_MIRROR=${TESTHOSTS_MIRROR:-http://deb.debian.org}
 # Bumped whenever build-image.sh changes what goes into the image: a new
 # revision gets a new rootfs and image, built on first use.
-TESTHOSTS_IMAGE_REV=1
+TESTHOSTS_IMAGE_REV=2
 TESTHOSTS_ROOTFS=${TESTHOSTS_ROOTFS:-$TESTHOSTS_BASE/rootfs-$TESTHOSTS_SUITE-r$TESTHOSTS_IMAGE_REV}
 TESTHOSTS_IMAGE=${TESTHOSTS_IMAGE:-localhost/podim-fleet-testhost:$TESTHOSTS_SUITE-r$TESTHOSTS_IMAGE_REV}
 
@@ -107,6 +107,23 @@ if [ $(( $(ip2int "$th_net_addr") & ((1 << (32 - th_prefix)) - 1) )) != 0 ]; the
 fi
 # The host's address on the bridge: the first address of the subnet.
 TESTHOSTS_GATEWAY=${TESTHOSTS_GATEWAY:-$(int2ip $(( $(ip2int "$th_net_addr") + 1 )))}
+
+# The network's IPv6 ULA prefix beside the IPv4 subnet (dual stack): by
+# default fdAA:BB:CC::/64 from a.b.c.0/24's first three octets; a host's
+# address ends in its IPv4 address's last octet (10.77.4.11 -> fd10:77:4::11).
+TESTHOSTS_SUBNET6=${TESTHOSTS_SUBNET6:-$(IFS=. read -r a b c _ <<<"$th_net_addr"; echo "fd$a:$b:$c::/64")}
+case "$TESTHOSTS_SUBNET6" in
+  *[!0-9a-fA-F:]*/64) die "bad IPv6 subnet '$TESTHOSTS_SUBNET6' (want a ULA prefix fdXX:...::/64)" ;;
+  fd*::/64 | FD*::/64) ;;
+  *) die "bad IPv6 subnet '$TESTHOSTS_SUBNET6' (want a ULA prefix fdXX:...::/64)" ;;
+esac
+# shellcheck disable=SC2034  # used by the scripts that source this file
+TESTHOSTS_GATEWAY6=${TESTHOSTS_SUBNET6%/64}1
+
+# host address in the IPv6 subnet for IPv4 address $1
+ip6_of() {
+  echo "${TESTHOSTS_SUBNET6%/64}${1##*.}"
+}
 
 # Per-network runtime state: the apt proxy's pid file, socket and log.
 TESTHOSTS_RUN_DIR=${TESTHOSTS_RUN_DIR:-$TESTHOSTS_BASE/run/$TESTHOSTS_NET}

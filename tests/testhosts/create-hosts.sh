@@ -4,6 +4,12 @@
 # bridge gateway, a default route to the gateway (nothing is forwarded past
 # it).
 #   create-hosts.sh NAME=IP [NAME=IP ...]     e.g. web1=10.77.0.11
+# Dual stack: each host also gets an address of TESTHOSTS_SUBNET6 (see
+# common.sh). Ansible reaches the hosts over SSH as root:
+#   TESTHOSTS_SSH_KEY=FILE.pub     authorized on every host (root)
+#   TESTHOSTS_KNOWN_HOSTS=FILE     each host's own key, read through podman
+#                                  (not from the network), written there
+#                                  for its name and both addresses
 # Prints one line per host: NAME IP SYSTEMD-STATE.
 # Settings (network, subnet, ...) come from the environment: see common.sh.
 set -euo pipefail
@@ -13,7 +19,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ $# -gt 0 ] || die "usage: $(basename "$0") NAME=IP [NAME=IP ...]"
 require_root
-require_cmds podman iptables flock apt-cacher-ng
+require_cmds podman iptables ip6tables flock apt-cacher-ng
+if [ -n "${TESTHOSTS_SSH_KEY:-}" ]; then
+  [ -f "$TESTHOSTS_SSH_KEY" ] || die "TESTHOSTS_SSH_KEY: no file $TESTHOSTS_SSH_KEY"
+  if ! grep -Eq '^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/=]+( [^[:cntrl:]]*)?$' "$TESTHOSTS_SSH_KEY" \
+      || [ "$(wc -l <"$TESTHOSTS_SSH_KEY")" -gt 1 ]; then
+    die "TESTHOSTS_SSH_KEY: $TESTHOSTS_SSH_KEY is not one SSH public key"
+  fi
+fi
 ACNG=$(command -v apt-cacher-ng)
 
 # ---- arguments ------------------------------------------------------------
@@ -31,6 +44,8 @@ for arg in "$@"; do
   for i in "${!names[@]}"; do
     [ "${names[$i]}" != "$n" ] || die "host name $n given twice"
     [ "${ips[$i]}" != "$a" ] || die "address $a given twice"
+    [ "$(ip6_of "${ips[$i]}")" != "$(ip6_of "$a")" ] \
+      || die "hosts ${names[$i]} and $n would share the IPv6 address $(ip6_of "$a") (same last octet)"
   done
   names+=("$n")
   ips+=("$a")
@@ -49,13 +64,14 @@ pm image exists "$TESTHOSTS_IMAGE" || "$here/build-image.sh" 8>&-
 if pm network exists "$TESTHOSTS_NET"; then
   have=$(pm network inspect "$TESTHOSTS_NET" \
     --format '{{range .Subnets}}{{.Subnet}} {{end}}{{index .Labels "'"$TESTHOSTS_LABEL"'"}}')
-  [ "$have" = "$TESTHOSTS_SUBNET $TESTHOSTS_NET" ] \
-    || die "podman network $TESTHOSTS_NET exists but is not ours with subnet $TESTHOSTS_SUBNET ($have)"
+  [ "$have" = "$TESTHOSTS_SUBNET $TESTHOSTS_SUBNET6 $TESTHOSTS_NET" ] \
+    || die "podman network $TESTHOSTS_NET exists but is not ours with subnets $TESTHOSTS_SUBNET $TESTHOSTS_SUBNET6 ($have)"
 else
-  pm network create --internal --disable-dns \
+  pm network create --internal --disable-dns --ipv6 \
     --subnet "$TESTHOSTS_SUBNET" --gateway "$TESTHOSTS_GATEWAY" \
+    --subnet "$TESTHOSTS_SUBNET6" --gateway "$TESTHOSTS_GATEWAY6" \
     --label "$TESTHOSTS_LABEL=$TESTHOSTS_NET" "$TESTHOSTS_NET" >/dev/null \
-    || die "cannot create podman network $TESTHOSTS_NET ($TESTHOSTS_SUBNET): another network may use that subnet; set TESTHOSTS_NET/TESTHOSTS_SUBNET"
+    || die "cannot create podman network $TESTHOSTS_NET ($TESTHOSTS_SUBNET, $TESTHOSTS_SUBNET6): another network may use them; set TESTHOSTS_NET/TESTHOSTS_SUBNET"
 fi
 br=$(pm network inspect "$TESTHOSTS_NET" --format '{{.NetworkInterface}}')
 [ -n "$br" ] || die "network $TESTHOSTS_NET has no bridge interface"
@@ -67,14 +83,19 @@ fw_comment="podim-fleet-testhosts $TESTHOSTS_NET"
 for dir in in out; do
   if [ $dir = in ]; then io=(-i "$br" ! -o "$br"); else io=(-o "$br" ! -i "$br"); fi
   rule=(FORWARD "${io[@]}" -m comment --comment "$fw_comment" -j REJECT)
-  iptables -w 30 -C "${rule[@]}" 2>/dev/null || iptables -w 30 -I "${rule[@]}" \
-    || die "cannot add iptables rule ${rule[*]}"
+  for ipt in iptables ip6tables; do
+    $ipt -w 30 -C "${rule[@]}" 2>/dev/null || $ipt -w 30 -I "${rule[@]}" \
+      || die "cannot add $ipt rule ${rule[*]}"
+  done
 done
 
-# netavark turns on IPv4 forwarding for its bridges; remember how this
-# machine had it, so destroy-hosts.sh can put it back after the last host.
+# netavark turns on IPv4 and IPv6 forwarding for its bridges; remember how
+# this machine had them, so destroy-hosts.sh can put them back after the
+# last host.
 fwd_orig=$TESTHOSTS_BASE/run/ip_forward.orig
 [ -e "$fwd_orig" ] || cat /proc/sys/net/ipv4/ip_forward >"$fwd_orig"
+fwd6_orig=$TESTHOSTS_BASE/run/ip6_forward.orig
+[ -e "$fwd6_orig" ] || cat /proc/sys/net/ipv6/conf/all/forwarding >"$fwd6_orig"
 
 # ---- containers -----------------------------------------------------------
 run_opts=(--runtime "$TESTHOSTS_RUNTIME" --systemd=always --dns none --no-hosts
@@ -99,7 +120,7 @@ for i in "${!names[@]}"; do
       || die "a container named $n exists and is not a test host of $TESTHOSTS_NET: not touching it"
     pm rm -f -t 0 "$n" >/dev/null
   fi
-  pm run -d --name "$n" --hostname "$n" --ip "${ips[$i]}" "${run_opts[@]}" \
+  pm run -d --name "$n" --hostname "$n" --ip "${ips[$i]}" --ip6 "$(ip6_of "${ips[$i]}")" "${run_opts[@]}" \
     "$TESTHOSTS_IMAGE" /sbin/init >/dev/null 8>&- \
     || die "podman run failed for $n (${ips[$i]})"
 done
@@ -173,12 +194,42 @@ for i in "${!names[@]}"; do
   esac
   # The default route makes ansible_default_ipv4 point at the test network;
   # the FORWARD rules stop anything from leaving through it.
+  a6=$(ip6_of "$a")
   pm exec --privileged "$n" sh -ec "
     ip route replace default via $TESTHOSTS_GATEWAY
-    echo '$a $n' >>/etc/hosts
+    ip -6 route replace default via $TESTHOSTS_GATEWAY6
+    printf '%s %s\\n' '$a' '$n' '$a6' '$n' >>/etc/hosts
     echo 'Acquire::http::Proxy \"http://$TESTHOSTS_GATEWAY:$TESTHOSTS_PROXY_PORT\";' \
       >/etc/apt/apt.conf.d/01podim-testhost-proxy
   " || { log "error: $n: network/apt set-up failed"; rc=1; continue; }
+  if [ -n "${TESTHOSTS_SSH_KEY:-}" ]; then
+    pm exec -i "$n" sh -ec 'umask 077; mkdir -p /root/.ssh; cat >/root/.ssh/authorized_keys' <"$TESTHOSTS_SSH_KEY" \
+      || { log "error: $n: cannot authorize the SSH key"; rc=1; continue; }
+  fi
+  if [ -n "${TESTHOSTS_KNOWN_HOSTS:-}" ]; then
+    # the key sshd really uses, once its first-boot unit has made it
+    key=""
+    for _ in $(seq 100); do
+      key=$(pm exec "$n" cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)
+      [ -z "$key" ] || break
+      sleep 0.1
+    done
+    [[ $key =~ ^ssh-ed25519\ [A-Za-z0-9+/=]+ ]] \
+      || { log "error: $n: no SSH host key"; rc=1; continue; }
+    touch "$TESTHOSTS_KNOWN_HOSTS"
+    # a host made again gets a new key: drop its old lines first
+    grep -v -E "^$n,|^[^ ]*,$a,|^[^ ]*,$a6 " "$TESTHOSTS_KNOWN_HOSTS" >"$TESTHOSTS_KNOWN_HOSTS.new" || true
+    echo "$n,$a,$a6 ${BASH_REMATCH[0]}" >>"$TESTHOSTS_KNOWN_HOSTS.new"
+    mv "$TESTHOSTS_KNOWN_HOSTS.new" "$TESTHOSTS_KNOWN_HOSTS"
+  fi
+  if [ -n "${TESTHOSTS_SSH_KEY:-}" ]; then
+    up=""
+    for _ in $(seq 100); do
+      (exec 3<>"/dev/tcp/$a/22") 2>/dev/null && { up=1; break; }
+      sleep 0.1
+    done
+    [ -n "$up" ] || { log "error: $n: sshd not listening on $a:22"; rc=1; continue; }
+  fi
   echo "$n $a $st"
 done
 exit $rc

@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ $# -gt 0 ] || die "usage: $(basename "$0") NAME [NAME ...] | --all"
 require_root
-require_cmds podman iptables flock
+require_cmds podman iptables ip6tables flock
 
 mkdir -p "$TESTHOSTS_RUN_DIR"
 # One create/destroy at a time per network. Every long-lived child (conmon,
@@ -82,18 +82,20 @@ rm -f "$TESTHOSTS_RUN_DIR/acng.socket"
 
 # ---- iptables rules, found by their comment --------------------------------
 fw_comment="podim-fleet-testhosts $TESTHOSTS_NET"
-while read -r line; do
-  [ -n "$line" ] || continue
-  # "-A FORWARD ..." as printed by iptables -S, turned into a delete
-  spec=()
-  eval "spec=(${line#-A })"
-  if iptables -w 30 -D "${spec[@]}"; then
-    echo "removed iptables rule ${line#-A }"
-  else
-    log "error: cannot delete iptables rule: $line"
-    rc=1
-  fi
-done < <(iptables -w 30 -S FORWARD | grep -F -- "--comment \"$fw_comment\"" || true)
+for ipt in iptables ip6tables; do
+  while read -r line; do
+    [ -n "$line" ] || continue
+    # "-A FORWARD ..." as printed by iptables -S, turned into a delete
+    spec=()
+    eval "spec=(${line#-A })"
+    if $ipt -w 30 -D "${spec[@]}"; then
+      echo "removed $ipt rule ${line#-A }"
+    else
+      log "error: cannot delete $ipt rule: $line"
+      rc=1
+    fi
+  done < <($ipt -w 30 -S FORWARD | grep -F -- "--comment \"$fw_comment\"" || true)
+done
 
 # ---- network ----------------------------------------------------------------
 if pm network exists "$TESTHOSTS_NET"; then
@@ -121,5 +123,13 @@ if [ -e "$fwd_orig" ] \
     echo 0 >/proc/sys/net/ipv4/ip_forward || log "warning: cannot reset ip_forward"
   fi
   rm -f "$fwd_orig"
+fi
+fwd6_orig=$TESTHOSTS_BASE/run/ip6_forward.orig
+if [ -e "$fwd6_orig" ] \
+    && [ -z "$(pm ps -a --filter "label=$TESTHOSTS_LABEL" -q)" ]; then
+  if [ "$(cat "$fwd6_orig")" = 0 ] && [ -z "$(pm ps -q)" ]; then
+    echo 0 >/proc/sys/net/ipv6/conf/all/forwarding || log "warning: cannot reset IPv6 forwarding"
+  fi
+  rm -f "$fwd6_orig"
 fi
 exit $rc
