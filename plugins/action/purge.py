@@ -16,6 +16,7 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import valid
 ARGUMENT_SPEC = {
     'keep_hosts': {'type': 'list', 'elements': 'str'},
     'types': {'type': 'list', 'elements': 'str'},
+    'scope': {'type': 'str'},
     'store_url': {'type': 'str'},
     'namespace': {'type': 'str'},
 }
@@ -45,9 +46,17 @@ class ActionModule(ActionBase):
             namespace, _origin = settings.resolve('namespace', args['namespace'])
             history_days, _origin = settings.resolve('history_days')
             store = open_store(store_url, create=False)
-            removed = store.purge(namespace, keep, types=args['types'], check_mode=self._task.check_mode,
-                                  actor=exporter_metadata(), history_days=history_days)
+            departed = None
+            if args['scope'] is None:
+                removed = store.purge(namespace, keep, types=args['types'], check_mode=self._task.check_mode,
+                                      actor=exporter_metadata(), history_days=history_days)
+            else:
+                removed, departed = store.purge_departed(namespace, args['scope'], keep, types=args['types'],
+                                                         check_mode=self._task.check_mode,
+                                                         actor=exporter_metadata(), history_days=history_days)
         except (StoreError, settings.SettingError) as exc:
             raise AnsibleActionFail(f'podim.fleet.purge: {exc}') from None
         result.update({'changed': bool(removed), 'removed': removed, 'store_url': store.url})
+        if departed is not None:
+            result['departed'] = departed
         return result

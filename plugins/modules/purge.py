@@ -16,6 +16,8 @@ description:
     (by default every host of the current inventory), so stale exports of removed hosts do not linger.
   - Runs once per task on the controller, whatever the number of hosts in the play.
   - Refuses to run with an empty list of hosts to keep.
+  - In a namespace that several inventories share, give each its own O(scope); the purge then removes only the
+    records of hosts that left I(that) inventory, never the hosts of another.
 requirements:
   - psycopg >= 3.1 (for a PostgreSQL store)
 options:
@@ -29,6 +31,14 @@ options:
       - Only purge records of these types. Default is every type.
     type: list
     elements: str
+  scope:
+    description:
+      - Name of the inventory for a scoped purge (1-64 of C(a-z), C(0-9), C(_)). The store remembers the hosts of
+        O(keep_hosts) under this name (beside the rule decisions, so a PostgreSQL role needs a C(decide) grant);
+        the next purge of the same scope removes the records of the hosts remembered then and absent now
+        (departed), and only those. The first purge of a scope removes nothing.
+      - Without it, every record of a host not in O(keep_hosts) goes, whoever exported it.
+    type: str
 extends_documentation_fragment:
   - podim.fleet.store.module
   - ansible.builtin.action_common_attributes
@@ -59,6 +69,10 @@ EXAMPLES = r"""
 - name: Forget the exports of hosts removed from the inventory
   podim.fleet.purge:
 
+- name: Forget the hosts that left this inventory, in a namespace other inventories share
+  podim.fleet.purge:
+    scope: web_site
+
 - name: Only purge web backends, keeping the hosts of two groups
   podim.fleet.purge:
     keep_hosts: "{{ groups['wordpress'] + groups['rails'] }}"
@@ -72,6 +86,12 @@ removed:
   type: list
   elements: dict
   sample: [{"host": "old-web3", "type": "web_backend", "key": "default"}]
+departed:
+  description: With O(scope), the hosts remembered at the scope's last purge that are no longer kept, sorted.
+  returned: when O(scope) is set
+  type: list
+  elements: str
+  sample: [old-web3]
 store_url:
   description: The store purged, without its password.
   returned: always

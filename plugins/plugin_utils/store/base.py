@@ -97,6 +97,8 @@ RECORD_KINDS = ('created', 'changed', 'deleted', 'purged')
 MEMBER_KINDS = ('joined', 'left')
 DEFAULT_HISTORY_DAYS = 90.0
 PURGE_WHY = 'the host is no longer in the inventory'
+# The hosts an inventory had at its last scoped purge, remembered beside the rule decisions under this prefix.
+PURGE_SCOPE_PREFIX = 'purge:'
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -529,10 +531,13 @@ class Store:
 
     def purge(self, namespace: str, keep_hosts: t.Collection[str], types: t.Sequence[str] | None = None,
               check_mode: bool = False, actor: dict | None = None,
-              history_days: float | None = DEFAULT_HISTORY_DAYS) -> list[dict]:
-        """Delete every record of hosts not in keep_hosts; returns what went (or would go)."""
+              history_days: float | None = DEFAULT_HISTORY_DAYS,
+              only_hosts: t.Collection[str] | None = None) -> list[dict]:
+        """Delete every record of hosts not in keep_hosts (and, if given, in only_hosts); returns what went (or
+        would go)."""
         check_namespace(namespace)
         keep = set(keep_hosts)
+        only = None if only_hosts is None else set(only_hosts)
         type_filter = None if types is None else {check_name('type', typ) for typ in types}
         removed = []
         history = []
@@ -542,7 +547,8 @@ class Store:
             cur.execute(self._sql('SELECT host, type, key, data, tags FROM podim_records WHERE namespace = ?'),
                         (namespace,))
             for host, typ, key, data, tags in cur.fetchall():
-                if host in keep or (type_filter is not None and typ not in type_filter):
+                if host in keep or (only is not None and host not in only) or (
+                        type_filter is not None and typ not in type_filter):
                     continue
                 removed.append({'host': host, 'type': typ, 'key': key})
                 history.append(self._record_entry(namespace, now, 'purged', host, typ, key,
@@ -560,6 +566,29 @@ class Store:
         return removed
 
     # -- creation-rule decisions ---------------------------------------
+    def purge_departed(self, namespace: str, scope: str, current_hosts: t.Collection[str],
+                       types: t.Sequence[str] | None = None, check_mode: bool = False, actor: dict | None = None,
+                       history_days: float | None = DEFAULT_HISTORY_DAYS) -> tuple[list[dict], list[str]]:
+        """Purge only the hosts that left one inventory: (records removed, hosts departed).
+
+        The scope remembers the hosts of its inventory at each purge (beside the rule decisions); the hosts
+        departed are those remembered last time and absent now. Records of hosts this scope never had (another
+        inventory's, in a shared namespace) are never touched. The first purge of a scope only remembers.
+        """
+        check_name('purge scope', scope)
+        current = sorted(set(current_hosts))
+        previous = self.load_decisions(namespace).get(PURGE_SCOPE_PREFIX + scope)
+        before = previous.get('hosts') if isinstance(previous, dict) else None
+        remembered = {h for h in before if isinstance(h, str)} if isinstance(before, list) else set()
+        departed = sorted(remembered - set(current))
+        removed = self.purge(namespace, current, types=types, check_mode=check_mode, actor=actor,
+                             history_days=history_days, only_hosts=departed) if departed else []
+        if not check_mode:
+            # after the records went: a run killed in between finds the same hosts departed next time
+            self.decide(namespace, lambda _previous: {PURGE_SCOPE_PREFIX + scope: {'hosts': current}}, actor=actor,
+                        history_days=history_days)
+        return removed, departed
+
     def load_decisions(self, namespace: str) -> dict[str, t.Any]:
         """The remembered state of every rule of the namespace: {rule: state}."""
         check_namespace(namespace)

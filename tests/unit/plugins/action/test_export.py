@@ -116,6 +116,35 @@ def test_purge_removes_hosts_that_left(run_playbook, local_inventory, sqlite_url
     assert not again.results['ns1']['purge']['changed']
 
 
+
+def test_scoped_purge_spares_hosts_of_other_inventories(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    other = {'lab1': {'ip': '10.0.9.1'}}  # another inventory, same namespace
+    run_playbook(EXPORT_DNS, local_inventory(other, {'dns_servers': ['lab1']}), env)
+    purge = '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: purge\n      podim.fleet.purge: {scope: site}\n'
+    first = run_playbook(purge, local_inventory(HOSTS, GROUPS), env)
+    assert first.rc == 0, first.out
+    assert first.results['ns1']['purge']['removed'] == [] and first.results['ns1']['purge']['departed'] == []
+    smaller = {h: v for h, v in HOSTS.items() if h != 'ns2'}
+    run = run_playbook(purge, local_inventory(smaller, {'dns_servers': ['ns1'], 'web': ['web1']}), env)
+    assert run.rc == 0, run.out
+    result = run.results['ns1']['purge']
+    assert result['changed'] and result['departed'] == ['ns2']
+    assert result['removed'] == [{'host': 'ns2', 'type': 'dns_server', 'key': 'default'}]
+    assert open_store(sqlite_url).hosts('default') == ['lab1', 'ns1', 'web1']
+
+
+def test_scoped_purge_refuses_a_bad_scope(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    purge = ('- hosts: all\n  gather_facts: false\n  tasks:\n    - name: purge\n'
+             '      podim.fleet.purge: {scope: "../site"}\n')
+    run = run_playbook(purge, local_inventory(HOSTS, GROUPS), env)
+    assert run.rc != 0 and "purge scope '../site' is invalid" in run.results['ns1']['purge']['msg'], run.out
+    assert open_store(sqlite_url).hosts('default') == ['ns1', 'ns2', 'web1']
+    assert open_store(sqlite_url).load_decisions('default') == {}
+
 # -- impersonation: identity and groups come from the inventory, never from variables ----------------------------
 
 POLICY_CFG = '[podim_fleet]\nexport_policy = {"dns_server": ["dns_servers"]}\n'

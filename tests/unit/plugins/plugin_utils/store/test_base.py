@@ -200,3 +200,32 @@ def test_failed_decision_writes_nothing(store, namespace):
     with pytest.raises(RuntimeError):
         store.decide(namespace, boom)
     assert store.load_decisions(namespace) == {'dns': {'m': 1}}
+
+
+def test_scoped_purge_removes_only_hosts_that_left_its_inventory(store, namespace):
+    for host in ['a', 'b', 'c', 'other1']:  # other1: exported by another inventory sharing the namespace
+        store.apply(namespace, host, [rec(), rec('web_backend')])
+    assert store.purge_departed(namespace, 'site', ['a', 'b', 'c']) == ([], [])  # first purge: remembers only
+    assert store.hosts(namespace) == ['a', 'b', 'c', 'other1']
+    assert store.purge_departed(namespace, 'site', ['a', 'b'], check_mode=True) == (
+        [{'host': 'c', 'type': 'dns_server', 'key': 'default'}, {'host': 'c', 'type': 'web_backend', 'key': 'default'}],
+        ['c'])
+    assert store.hosts(namespace) == ['a', 'b', 'c', 'other1']  # check mode: nothing went, nothing remembered
+    removed, departed = store.purge_departed(namespace, 'site', ['a', 'b'], types=['web_backend'])
+    assert (removed, departed) == ([{'host': 'c', 'type': 'web_backend', 'key': 'default'}], ['c'])
+    assert sorted(r.host for r in store.query(namespace, ['dns_server'])) == ['a', 'b', 'c', 'other1']
+    # c is remembered as gone: it departs only once; another scope has its own memory
+    assert store.purge_departed(namespace, 'site', ['a', 'b']) == ([], [])
+    assert store.purge_departed(namespace, 'lab', ['other1']) == ([], [])
+    assert store.purge_departed(namespace, 'lab', []) == (
+        [{'host': 'other1', 'type': 'dns_server', 'key': 'default'},
+         {'host': 'other1', 'type': 'web_backend', 'key': 'default'}], ['other1'])
+    assert store.hosts(namespace) == ['a', 'b', 'c']
+    assert [e['kind'] for e in store.history(namespace, host='other1')].count('purged') == 2
+
+
+@pytest.mark.parametrize('scope', ['', 'Site', 'a b', 'x' * 65, 'a:b', None, 3])
+def test_purge_scope_must_be_a_name(store, namespace, scope):
+    with pytest.raises(StoreError, match='purge scope'):
+        store.purge_departed(namespace, scope, ['a'])
+    assert store.load_decisions(namespace) == {}
