@@ -44,13 +44,13 @@ def render(tmp_path: Path, environment: dict, secret: str = 'abc123', rails_env:
         rails_db_tls=False,
         rails_db_engine='postgresql',
         site_tls_host_ca='/etc/ssl/podim-fleet/ca.crt',
-        __db_scheme='postgres',
+        __rails_db_scheme='postgres',
         rails_db_user='demo',
-        __db_password='Secret123',
-        __db_host='127.0.0.1',
+        __rails_db_password='Secret123',
+        __rails_db_host='127.0.0.1',
         __rails_db={'port': 5432},
         rails_db_name='demo',
-        __secret_key_base=secret,
+        __rails_secret_key_base=secret,
         rails_environment=environment,
     )
 

@@ -116,7 +116,6 @@ def test_purge_removes_hosts_that_left(run_playbook, local_inventory, sqlite_url
     assert not again.results['ns1']['purge']['changed']
 
 
-
 def test_scoped_purge_spares_hosts_of_other_inventories(run_playbook, local_inventory, sqlite_url):
     env = {'PODIM_FLEET_STORE': sqlite_url}
     run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
@@ -144,6 +143,7 @@ def test_scoped_purge_refuses_a_bad_scope(run_playbook, local_inventory, sqlite_
     assert run.rc != 0 and "purge scope '../site' is invalid" in run.results['ns1']['purge']['msg'], run.out
     assert open_store(sqlite_url).hosts('default') == ['ns1', 'ns2', 'web1']
     assert open_store(sqlite_url).load_decisions('default') == {}
+
 
 # -- impersonation: identity and groups come from the inventory, never from variables ----------------------------
 
