@@ -122,5 +122,7 @@ e.g. curl --cacert; plain HTTP redirects there):
                    (password in $state/secrets/haproxy/$lb/stats_password)
   WordPress admin  https://$lb_ip/wp-admin/    (user admin, password in $state/secrets/wordpress/wordpress/admin_password)
 Who does what:     ansible-inventory -i $state/inventory --graph   (ANSIBLE_CONFIG=$state/ansible.cfg)
+Failover:          podman stop <a DNS server>, then scripts/demo-site.sh: the rules' probe (TCP 22) finds it
+                   down, a host on another rack takes its place, every resolver follows
 Remove the hosts:  scripts/demo-site.sh --destroy
 EOM
