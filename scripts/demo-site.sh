@@ -42,18 +42,21 @@ if [ "${1:-}" = --destroy ]; then
 fi
 
 # ---- hosts ------------------------------------------------------------------
+# Only hosts that do not exist are made: a stopped host stays down (that is
+# how the failover is shown), and running hosts keep their state.
 args=()
 for i in "${!hosts[@]}"; do
-  args+=("${hosts[$i]}=$prefix.$((11 + i))")
-done
-missing=0
-for h in "${hosts[@]}"; do
-  [ "$(podman container inspect -f '{{.State.Running}}' "$h" 2>/dev/null)" = true ] || missing=1
+  if podman container exists "${hosts[$i]}"; then
+    [ "$(podman container inspect -f '{{.State.Running}}' "${hosts[$i]}")" = true ] \
+      || echo "demo-site: ${hosts[$i]} is stopped: left down (podman start ${hosts[$i]} to bring it back)"
+  else
+    args+=("${hosts[$i]}=$prefix.$((11 + i))")
+  fi
 done
 mkdir -p "$state/ssh"
 chmod 0700 "$state" "$state/ssh"
 [ -f "$state/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C podim-fleet-demo -f "$state/ssh/id_ed25519"
-if [ $missing = 1 ]; then
+if [ ${#args[@]} -gt 0 ]; then
   "$repo/tests/testhosts/install-host-packages.sh"
   "$repo/tests/testhosts/build-image.sh"
   TESTHOSTS_SSH_KEY=$state/ssh/id_ed25519.pub TESTHOSTS_KNOWN_HOSTS=$state/ssh/known_hosts \
