@@ -38,18 +38,25 @@ _HOST_LABEL = r'[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
 _DNS_LABEL = r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
 
 # type -> field -> rule. kind: address (an IP address in netaddr's canonical
-# form), port (1-65535), string (with pattern and max_length), choice.
+# form; with version 4 or 6 only an address of that family, never an
+# IPv4-mapped IPv6 address), port (1-65535), string (with pattern and
+# max_length), choice.
 SCHEMAS: dict[str, dict[str, dict[str, t.Any]]] = {
     'host_record': {
         'name': {'kind': 'string', 'required': True, 'max_length': 253,
                  'pattern': rf'\A(?:{_HOST_LABEL}\.)*{_HOST_LABEL}\.?\Z',
                  'description': "the host's name (inventory name)"},
-        'address': {'kind': 'address', 'required': True, 'description': 'the address the name resolves to'},
+        'address': {'kind': 'address', 'version': 4, 'required': True,
+                    'description': 'the IPv4 address the name resolves to (A record)'},
+        'address6': {'kind': 'address', 'version': 6,
+                     'description': 'the IPv6 address the name resolves to (AAAA record)'},
         'fqdn': {'kind': 'string', 'max_length': 253, 'pattern': rf'\A(?:{_DNS_LABEL}\.)+{_DNS_LABEL}\.?\Z',
                  'description': 'fully qualified name'},
     },
     'dns_server': {
-        'address': {'kind': 'address', 'required': True, 'description': 'where the server answers'},
+        'address': {'kind': 'address', 'version': 4, 'required': True,
+                    'description': 'where the server answers (IPv4)'},
+        'address6': {'kind': 'address', 'version': 6, 'description': 'where the server answers over IPv6'},
         'port': {'kind': 'port', 'description': 'its port'},
         'zone': {'kind': 'string', 'max_length': 253, 'pattern': rf'\A(?:{_DNS_LABEL}\.)*{_DNS_LABEL}\.?\Z',
                  'description': 'the zone it serves (a search domain of the resolvers)'},
@@ -102,6 +109,14 @@ def _canonical_address(value: str) -> str | None:
     return canonical_address(value)
 
 
+def _address_family(canonical: str) -> str:
+    """'IPv4', 'IPv6' or 'IPv4-mapped IPv6' (::ffff:a.b.c.d, neither) for an address in netaddr's canonical form."""
+    if ':' not in canonical:
+        return 'IPv4'  # netaddr writes every IPv6 address with ':', no IPv4 address with one
+    import netaddr  # already loaded: canonical_address needed it for this IPv6 address
+    return 'IPv4-mapped IPv6' if netaddr.IPAddress(canonical).is_ipv4_mapped() else 'IPv6'
+
+
 def _check_field(typ: str, field: str, rule: dict, value: t.Any, coerce: bool) -> t.Any:
     kind = rule['kind']
 
@@ -113,6 +128,10 @@ def _check_field(typ: str, field: str, rule: dict, value: t.Any, coerce: bool) -
             if isinstance(value, str) else None
         if canonical is None:
             refuse(f'must be an IP address, got {_show(value)}')
+        version = rule.get('version')
+        family = _address_family(canonical) if version is not None else None
+        if family is not None and family != f'IPv{version}':
+            refuse(f'must be an IPv{version} address, got the {family} address {_show(value)}')
         if canonical != value and not coerce:
             refuse(f'must be an IP address in canonical form ({canonical!r}), got {_show(value)}')
         return canonical
@@ -167,7 +186,7 @@ def describe(rule: dict) -> str:
     """One line of documentation of a field rule (used by the docs table and its test)."""
     kind = rule['kind']
     if kind == 'address':
-        text = 'IP address'
+        text = {4: 'IPv4 address', 6: 'IPv6 address, not IPv4-mapped'}.get(rule.get('version'), 'IP address')
     elif kind == 'port':
         text = 'port 1-65535'
     elif kind == 'choice':

@@ -133,6 +133,7 @@ def test_dns_server_zone_data_skips_a_bad_record(run_playbook, local_inventory, 
     dns_server_record_hosts: all
     dns_server_ns_hosts: dns_servers
     dns_server_reverse_prefix: 24
+    dns_server_reverse6_prefix: 64
     dns_server_recursion_networks: [10.0.0.0/24]
   tasks:
     - name: zone data

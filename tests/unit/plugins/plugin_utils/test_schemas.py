@@ -15,8 +15,8 @@ from ansible_collections.podim.fleet.plugins.plugin_utils.schemas import (
 )
 
 GOOD = {
-    'host_record': {'name': 'web1', 'address': '10.0.0.1', 'fqdn': 'web1.site.test'},
-    'dns_server': {'address': '10.0.0.2', 'port': 53, 'zone': 'site.test'},
+    'host_record': {'name': 'web1', 'address': '10.0.0.1', 'address6': 'fd10:77:4::1', 'fqdn': 'web1.site.test'},
+    'dns_server': {'address': '10.0.0.2', 'address6': '2001:db8::2', 'port': 53, 'zone': 'site.test'},
     'database_request': {'engine': 'postgresql', 'name': 'demo', 'user': 'demo', 'client_address': '10.0.0.3'},
     'database': {'engine': 'mariadb', 'address': '10.0.0.4', 'port': 3306, 'name': 'wordpress'},
     'web_backend': {'app': 'rails', 'address': '10.0.0.5', 'port': 80, 'health_path': '/health'},
@@ -82,6 +82,17 @@ ATTACKS = {
     'not an address': ('dns_server', 'address', 'ns1', 'IP address'),
     'address with a newline': ('host_record', 'address', '10.0.0.1\n', 'IP address'),
     'address not canonical': ('web_backend', 'address', '2001:DB8::0:1', 'canonical'),
+    'address6 not canonical': ('host_record', 'address6', 'FD10:77:4:0::1', 'canonical'),
+    'address6 with a newline': ('dns_server', 'address6', '2001:db8::2\n', 'IP address'),
+    'address6 not an address': ('host_record', 'address6', 'web1', 'IP address'),
+    'IPv6 in a host address': ('host_record', 'address', 'fd10:77:4::1', 'must be an IPv4 address, got the IPv6'),
+    'IPv6 in a server address': ('dns_server', 'address', '2001:db8::2', 'must be an IPv4 address, got the IPv6'),
+    'IPv4 in a host address6': ('host_record', 'address6', '10.0.0.1', 'must be an IPv6 address, got the IPv4'),
+    'IPv4 in a server address6': ('dns_server', 'address6', '10.0.0.2', 'must be an IPv6 address, got the IPv4'),
+    'IPv4-mapped in address6': ('host_record', 'address6', '::ffff:10.0.0.1', 'got the IPv4-mapped IPv6'),
+    'IPv4-mapped in address': ('dns_server', 'address', '::ffff:10.0.0.2', 'got the IPv4-mapped IPv6'),
+    'link-local with a zone in address6': ('host_record', 'address6', 'fe80::1%eth0', 'IP address'),
+    'network in address6': ('host_record', 'address6', 'fd10:77:4::/64', 'IP address'),
     'unknown engine': ('database_request', 'engine', 'oracle', 'one of mariadb, postgresql'),
     'fqdn with underscore': ('host_record', 'fqdn', 'web_1.site.test', 'does not match'),
     'app with a space': ('web_backend', 'app', 'rails x', 'does not match'),
@@ -112,13 +123,35 @@ def test_required_and_unknown_fields(typ):
 
 
 def test_coerce_at_export_only():
-    data = {'address': ' 2001:DB8::0:1 ', 'port': '53'}
-    assert validate('dns_server', data, coerce=True) == {'address': '2001:db8::1', 'port': 53}
+    data = {'address': ' 10.0.0.2', 'address6': ' 2001:DB8::0:1 ', 'port': '53'}
+    assert validate('dns_server', data, coerce=True) == {'address': '10.0.0.2', 'address6': '2001:db8::1', 'port': 53}
     with pytest.raises(RecordError):
         validate('dns_server', data)
+    # coercion never moves an address to the other family's field
+    with pytest.raises(RecordError, match='data.address6 must be an IPv6 address'):
+        validate('host_record', {'name': 'web1', 'address': '10.0.0.1', 'address6': ' 10.0.0.1 '}, coerce=True)
     # coercion never makes an attack pass
     with pytest.raises(RecordError, match='reserved'):
         validate('database_request', dict(GOOD['database_request'], user='postgres'), coerce=True)
+
+
+@pytest.mark.parametrize('typ', ['host_record', 'dns_server'])
+def test_address6_is_optional(typ):
+    data = {k: v for k, v in GOOD[typ].items() if k != 'address6'}
+    assert validate(typ, data) == data
+    assert validate(typ, dict(data, address6=None)) == data  # a null field is left out, as any optional one
+
+
+@pytest.mark.parametrize('value', ['::1', 'fe80::1', '2001:db8::', 'fd00::10.0.0.1'])
+def test_every_ipv6_address_that_is_not_ipv4_mapped_fits_address6(value):
+    canonical = validate('host_record', dict(GOOD['host_record'], address6=value), coerce=True)['address6']
+    assert validate('host_record', dict(GOOD['host_record'], address6=canonical))['address6'] == canonical
+
+
+def test_other_address_fields_take_both_families():
+    for value in ('10.0.0.5', '2001:db8::5'):
+        assert validate('web_backend', dict(GOOD['web_backend'], address=value))['address'] == value
+        assert validate('database_request', dict(GOOD['database_request'], client_address=value))
 
 
 def test_unknown_types_are_not_checked():
