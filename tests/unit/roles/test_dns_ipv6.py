@@ -28,7 +28,8 @@ V4 = {'ns1': '10.0.0.1', 'ns2': '10.0.0.2', 'web1': '10.0.0.3', 'old1': '10.0.0.
 V6 = {'ns1': 'fd00:1::1', 'ns2': 'fd00:1::2', 'web1': 'fd00:1::3'}  # old1: IPv4 only
 
 
-def fill_store(url: str, v6: dict[str, str] = V6, servers6: dict[str, str] | None = None):
+def fill_store(url: str, v6: dict[str, str] | None = None, servers6: dict[str, str] | None = None):
+    v6 = V6 if v6 is None else v6
     store = open_store(url)
     for host, address in V4.items():
         data = {'name': host, 'address': address}
