@@ -105,10 +105,6 @@ def _show(value: t.Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f'{text[:limit]}... ({type_name(value)})'
 
 
-def _canonical_address(value: str) -> str | None:
-    return canonical_address(value)
-
-
 def _address_family(canonical: str) -> str:
     """'IPv4', 'IPv6' or 'IPv4-mapped IPv6' (::ffff:a.b.c.d, neither) for an address in netaddr's canonical form."""
     if ':' not in canonical:
@@ -124,7 +120,7 @@ def _check_field(typ: str, field: str, rule: dict, value: t.Any, coerce: bool) -
         raise RecordError(typ, field, problem)
 
     if kind == 'address':
-        canonical = _canonical_address(value.strip() if coerce and isinstance(value, str) else value) \
+        canonical = canonical_address(value.strip() if coerce and isinstance(value, str) else value) \
             if isinstance(value, str) else None
         if canonical is None:
             refuse(f'must be an IP address, got {_show(value)}')
