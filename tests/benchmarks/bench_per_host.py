@@ -10,8 +10,9 @@ the baseline task is a plain ansible.builtin.set_fact of the same value, the mea
   query='[].data.address'), or
 - export: podim.fleet.export of a record that is already in the store (unchanged: a read, no write),
 
-over inventories written as static YAML, as INI, and as YAML with a podim.fleet.rules source beside it (which
-loads the collection's plugins in ansible-playbook's main process). The extra cost per host is
+over inventories written as static YAML, as INI, as YAML with a podim.fleet.rules source beside it (which
+loads the collection's plugins in ansible-playbook's main process), and as static YAML with the callback
+podim.fleet.preload enabled (which does the same with any inventory). The extra cost per host is
 (measured - baseline) / N, in CPU time of the whole process tree (steadier than wall time on a shared machine).
 Medians of --runs runs; the two sides of each ratio alternate.
 """
@@ -49,7 +50,7 @@ rules:
     hosts: dns_servers
     count: 1
 """
-INVENTORIES = ('yaml', 'ini', 'yaml+rules')
+INVENTORIES = ('yaml', 'ini', 'yaml+rules', 'yaml+preload')
 
 
 def write_inventory(work: Path, names: list[str], kind: str) -> list[str]:
@@ -63,7 +64,7 @@ def write_inventory(work: Path, names: list[str], kind: str) -> list[str]:
     inv = {'all': {'vars': host_vars, 'hosts': {n: None for n in names},
                    'children': {'dns_servers': {'hosts': {n: None for n in names[:3]}}}}}
     (work / 'hosts.yml').write_text(json.dumps(inv))  # JSON is YAML: the yaml plugin reads it
-    if kind == 'yaml':
+    if kind in ('yaml', 'yaml+preload'):
         return ['hosts.yml']
     (work / 'site.rules.yml').write_text(RULES)
     return ['hosts.yml', 'site.rules.yml']
@@ -100,6 +101,8 @@ def bench_case(task: str, kind: str, hosts: int, runs: int, forks: int) -> dict:
                    ANSIBLE_FORKS=str(forks), ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
         # as on an installed collection, whose bytecode pip writes at install or Python at first use
         env.pop('PYTHONDONTWRITEBYTECODE', None)
+        if kind == 'yaml+preload':  # both sides: what it costs once per run is measured by preload_cost()
+            env['ANSIBLE_CALLBACKS_ENABLED'] = 'podim.fleet.preload'
         # warm-up: bytecode and page caches; for export, the records exist from here on (the runs measured
         # write nothing: an unchanged record is read and compared)
         run_playbook(work, 'set_fact', env, sources)
@@ -121,6 +124,26 @@ def bench_case(task: str, kind: str, hosts: int, runs: int, forks: int) -> dict:
         'baseline_wall_s': round(wall['set_fact'], 3), 'measured_wall_s': round(wall[task], 3),
         'wall_ratio': round(wall[task] / wall['set_fact'], 3),
     }
+
+
+def preload_cost(runs: int, forks: int) -> dict:
+    """CPU the callback podim.fleet.preload costs once per run: a set_fact playbook with it and without it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        sources = write_inventory(work, ['h0000', 'h0001'], 'yaml')
+        base = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_FORKS=str(forks),
+                    ANSIBLE_LOCAL_TEMP=str(work / 'tmp'), ANSIBLE_NOCOLOR='1')
+        base.pop('PYTHONDONTWRITEBYTECODE', None)
+        envs = {'without': base, 'with': dict(base, ANSIBLE_CALLBACKS_ENABLED='podim.fleet.preload')}
+        samples: dict[str, list[float]] = {'without': [], 'with': []}
+        for _run in range(runs + 1):
+            for side, env in envs.items():
+                samples[side].append(run_playbook(work, 'set_fact', env, sources)[1])
+    # the first pair warms the caches
+    cpu = {side: statistics.median(values[1:]) for side, values in samples.items()}
+    return {'task': 'preload callback, once per run', 'runs': runs,
+            'without_cpu_s': round(cpu['without'], 3), 'with_cpu_s': round(cpu['with'], 3),
+            'extra_cpu_ms_per_run': round((cpu['with'] - cpu['without']) * 1000, 1)}
 
 
 def markdown(results: list[dict]) -> str:
@@ -154,6 +177,8 @@ def main() -> None:
             for hosts in sizes if kind == 'yaml' else sizes[:1]:
                 results.append(bench_case(task, kind, hosts, args.runs, args.forks))
                 print(json.dumps(results[-1]), flush=True)
+    if args.inventory is None or 'yaml+preload' in args.inventory:
+        print(json.dumps(preload_cost(max(args.runs, 5), args.forks)), flush=True)
     if args.markdown:
         print(markdown(results))
 

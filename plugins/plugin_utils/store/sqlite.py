@@ -70,6 +70,7 @@ class SQLiteStore(Store):
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._changes = 0  # total_changes at the last checkpoint
+        self._writes_prepared = False
         self._finalizer: multiprocessing.util.Finalize | None = None
         self._connect(create)
 
@@ -93,6 +94,7 @@ class SQLiteStore(Store):
         self._check_header()
         conn = self._open_existing()
         self._conn = conn
+        self._writes_prepared = False
         self._finalizer = multiprocessing.util.Finalize(self, _close_at_exit, args=(conn, os.getpid()),
                                                         exitpriority=EXIT_PRIORITY)
         self._ensure_schema()
@@ -167,9 +169,9 @@ class SQLiteStore(Store):
 
     def _open_once(self) -> sqlite3.Connection:
         # autocommit mode: transactions are opened explicitly below
+        # (the timeout is SQLite's busy timeout)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute(f'PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}')
             # reads only until the file is known to be ours
             try:
                 row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'podim_schema'"
@@ -180,18 +182,22 @@ class SQLiteStore(Store):
                 raise _NotAStore(f'SQLite cannot read it: {exc}') from None
             if row is None:
                 raise _NotAStore('an SQLite database without a podim_schema table')
-            # reading the journal mode takes no lock; only a store made by an
-            # older release needs the one-time (exclusive) switch to WAL
-            mode = conn.execute('PRAGMA journal_mode').fetchone()[0]
-            if mode.lower() != 'wal':
-                mode = conn.execute('PRAGMA journal_mode = WAL').fetchone()[0]
-                if mode.lower() != 'wal':
-                    raise StoreError(f'store {self.url}: cannot switch {self.path} to WAL mode (got {mode})')
-            conn.execute('PRAGMA synchronous = NORMAL')
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _prepare_writes(self, conn: sqlite3.Connection) -> None:
+        """Before this connection's first write: WAL and its durability setting (a reader, one per worker, needs neither)."""
+        # reading the journal mode takes no lock; only a store made by an
+        # older release needs the one-time (exclusive) switch to WAL
+        mode = conn.execute('PRAGMA journal_mode').fetchone()[0]
+        if mode.lower() != 'wal':
+            mode = conn.execute('PRAGMA journal_mode = WAL').fetchone()[0]
+            if mode.lower() != 'wal':
+                raise StoreError(f'store {self.url}: cannot switch {self.path} to WAL mode (got {mode})')
+        conn.execute('PRAGMA synchronous = NORMAL')
+        self._writes_prepared = True
 
     def _ensure_schema(self) -> None:
         conn = self._require()
@@ -214,6 +220,11 @@ class SQLiteStore(Store):
         # BEGIN IMMEDIATE takes SQLite's single write lock up front, which
         # also serializes decisions (the named lock is implied).
         conn = self._require()
+        if not self._writes_prepared:
+            try:
+                self._prepare_writes(conn)
+            except sqlite3.Error as exc:
+                raise StoreError(f'store {self.url}: cannot prepare {self.path} for writing: {exc}') from None
         cur = conn.cursor()
         try:
             cur.execute('BEGIN IMMEDIATE')

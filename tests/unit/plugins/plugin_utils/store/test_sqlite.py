@@ -37,6 +37,29 @@ def test_reader_never_creates_a_store(tmp_path):
     assert not (tmp_path / 'missing.sqlite').exists()
 
 
+def test_a_reader_opens_with_two_statements_and_a_writer_prepares_on_its_first_write(tmp_path, monkeypatch):
+    """Each forked worker opens the store again: a lookup pays only what reading needs."""
+    url = f'sqlite:///{tmp_path}/fleet.sqlite'
+    open_store(url).apply('default', 'h1', [{'type': 't', 'data': {}}])
+    close_all()
+    statements = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+    monkeypatch.setattr(sqlite3, 'connect', traced)
+    store = open_store(url, create=False)
+    assert [stmt.split()[0] for stmt in statements] == ['SELECT', 'SELECT']
+    assert [r.host for r in store.query('default', ['t'])] == ['h1']
+    assert not any(stmt.startswith('PRAGMA') for stmt in statements)
+    store.apply('default', 'h2', [{'type': 't', 'data': {}}])
+    assert 'PRAGMA synchronous = NORMAL' in statements
+    assert statements.index('PRAGMA synchronous = NORMAL') < statements.index('BEGIN IMMEDIATE')
+    close_all()
+
+
 @pytest.mark.parametrize('url, match', [
     ('sqlite:', 'sqlite:///'),
     ('sqlite:///', 'names no file'),
