@@ -10,6 +10,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.podim.fleet.plugins.plugin_utils import settings
 from ansible_collections.podim.fleet.plugins.plugin_utils.exports import exporter_metadata
+from ansible_collections.podim.fleet.plugins.plugin_utils.identity import inventory_fingerprint
 from ansible_collections.podim.fleet.plugins.plugin_utils.store import StoreError, open_store
 from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import validate_args
 
@@ -17,6 +18,7 @@ ARGUMENT_SPEC = {
     'keep_hosts': {'type': 'list', 'elements': 'str'},
     'types': {'type': 'list', 'elements': 'str'},
     'scope': {'type': 'str'},
+    'rebind_scope': {'type': 'bool', 'default': False},
     'store_url': {'type': 'str'},
     'namespace': {'type': 'str'},
 }
@@ -53,7 +55,9 @@ class ActionModule(ActionBase):
             else:
                 removed, departed = store.purge_departed(namespace, args['scope'], keep, types=args['types'],
                                                          check_mode=self._task.check_mode,
-                                                         actor=exporter_metadata(), history_days=history_days)
+                                                         actor=exporter_metadata(), history_days=history_days,
+                                                         owner=inventory_fingerprint(),
+                                                         rebind=args['rebind_scope'])
         except (StoreError, settings.SettingError) as exc:
             raise AnsibleActionFail(f'podim.fleet.purge: {exc}') from None
         result.update({'changed': bool(removed), 'removed': removed, 'store_url': store.url})

@@ -38,7 +38,17 @@ options:
         the next purge of the same scope removes the records of the hosts remembered then and absent now
         (departed), and only those. The first purge of a scope removes nothing.
       - Without it, every record of a host not in O(keep_hosts) goes, whoever exported it.
+      - A scope belongs to the inventory sources it was first purged from (the controller's C(-i) or configured
+        inventory, fingerprinted; never a variable). A purge that names a scope last used from other sources fails
+        and changes nothing, so a play cannot use another inventory's scope to remove that inventory's records or
+        to rewrite what it remembers.
     type: str
+  rebind_scope:
+    description:
+      - Take over a scope that was last purged from other inventory sources, after the inventory moved or was
+        renamed. That purge removes nothing and remembers the current hosts; the next one purges as usual.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - podim.fleet.store.module
   - ansible.builtin.action_common_attributes

@@ -46,3 +46,23 @@ def inventory_identity(task_vars: t.Mapping[str, t.Any]) -> tuple[str, list[str]
     # the host object's own groups: the inventory's, and no scan of every group's member list per export
     member_of = sorted(group.name for group in host.get_groups() if group.name != 'all')
     return name, member_of
+
+
+def inventory_fingerprint() -> str | None:
+    """A fingerprint of the inventory sources this controller run loaded, or None outside an Ansible command.
+
+    From the command line (-i, or the configured inventory, which ansible-core resolves into the same
+    argument), never from variables: `ansible_inventory_sources` is one more variable a play can set.
+    """
+    import hashlib
+    import os
+
+    from ansible import context
+    sources = context.CLIARGS.get('inventory') if context.CLIARGS else None
+    if not sources:
+        return None
+    if isinstance(sources, str):
+        sources = [sources]
+    # a path as the file it names (relative, through a link, from another directory); host lists as written
+    named = sorted(os.path.realpath(source) if os.path.exists(source) else source for source in map(str, sources))
+    return hashlib.sha256('\n'.join(named).encode()).hexdigest()[:16]

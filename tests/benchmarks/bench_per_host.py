@@ -14,7 +14,8 @@ over inventories written as static YAML, as INI, as YAML with a podim.fleet.rule
 loads the collection's plugins in ansible-playbook's main process), and as static YAML with the callback
 podim.fleet.preload enabled (which does the same with any inventory). The extra cost per host is
 (measured - baseline) / N, in CPU time of the whole process tree (steadier than wall time on a shared machine).
-Medians of --runs runs; the two sides of each ratio alternate.
+The lookup is also set against the same call to ansible.builtin.list, a lookup of ansible-core's that returns
+its terms: what calling any lookup costs over the literal. Medians of --runs runs; the sides alternate.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ TASKS = {
     'lookup': {'ansible.builtin.set_fact': {'value': "{{ query('podim.fleet.exported', 'dns_server', "
                                                      "hosts='dns_servers', query='[].data.address') }}"}},
     'export': {'podim.fleet.export': {'type': 'bench_record', 'data': {'value': VALUE}}},
+    # the same call to a lookup of ansible-core's that does nothing (returns its terms): what any lookup costs
+    'noop_lookup': {'ansible.builtin.set_fact': {'value': "{{ query('ansible.builtin.list', 'dns_server', "
+                                                          "hosts='dns_servers', query='[].data.address') }}"}},
 }
 RULES = """
 plugin: podim.fleet.rules
@@ -105,18 +109,25 @@ def bench_case(task: str, kind: str, hosts: int, runs: int, forks: int) -> dict:
             env['ANSIBLE_CALLBACKS_ENABLED'] = 'podim.fleet.preload'
         # warm-up: bytecode and page caches; for export, the records exist from here on (the runs measured
         # write nothing: an unchanged record is read and compared)
-        run_playbook(work, 'set_fact', env, sources)
-        run_playbook(work, task, env, sources)
-        samples: dict[str, list[tuple[float, float]]] = {'set_fact': [], task: []}
+        sides = ['set_fact', task] + (['noop_lookup'] if task == 'lookup' else [])
+        for side in sides:
+            run_playbook(work, side, env, sources)
+        samples: dict[str, list[tuple[float, float]]] = {side: [] for side in sides}
         for _run in range(runs):
-            samples['set_fact'].append(run_playbook(work, 'set_fact', env, sources))
-            samples[task].append(run_playbook(work, task, env, sources))
+            for side in sides:
+                samples[side].append(run_playbook(work, side, env, sources))
         if task == 'export':
             assert len(open_store(url).query('default', ['bench_record'])) == hosts
             close_all()
     wall = {k: statistics.median(w for w, _c in v) for k, v in samples.items()}
     cpu = {k: statistics.median(c for _w, c in v) for k, v in samples.items()}
+    noop = {}
+    if 'noop_lookup' in cpu:
+        noop = {'noop_lookup_cpu_s': round(cpu['noop_lookup'], 3),
+                'noop_lookup_extra_cpu_ms_per_host': round((cpu['noop_lookup'] - cpu['set_fact']) * 1000 / hosts, 2),
+                'extra_over_noop_lookup_cpu_ms_per_host': round((cpu[task] - cpu['noop_lookup']) * 1000 / hosts, 2)}
     return {
+        **noop,
         'task': task, 'inventory': kind, 'hosts': hosts, 'forks': forks, 'runs': runs,
         'baseline_cpu_s': round(cpu['set_fact'], 3), 'measured_cpu_s': round(cpu[task], 3),
         'extra_cpu_ms_per_host': round((cpu[task] - cpu['set_fact']) * 1000 / hosts, 2),
@@ -147,12 +158,16 @@ def preload_cost(runs: int, forks: int) -> dict:
 
 
 def markdown(results: list[dict]) -> str:
-    lines = ['| task | inventory | hosts | set_fact CPU | with it CPU | CPU ratio | extra CPU per host | wall ratio |',
-             '|---|---|---|---|---|---|---|---|']
+    lines = ['| task | inventory | hosts | set_fact CPU | with it CPU | CPU ratio | extra CPU per host '
+             '| no-op lookup: extra per host | extra over the no-op lookup | wall ratio |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for r in results:
+        noop = ('| {:+.1f} ms | {:+.1f} ms '.format(r['noop_lookup_extra_cpu_ms_per_host'],
+                                                   r['extra_over_noop_lookup_cpu_ms_per_host'])
+                if 'noop_lookup_cpu_s' in r else '| | ')
         lines.append(f"| {r['task']} | {r['inventory']} | {r['hosts']:,} | {r['baseline_cpu_s']:.2f} s "
                      f"| {r['measured_cpu_s']:.2f} s | {r['cpu_ratio']:.2f} | {r['extra_cpu_ms_per_host']:+.1f} ms "
-                     f"| {r['wall_ratio']:.2f} |")
+                     f"{noop}| {r['wall_ratio']:.2f} |")
     return '\n'.join(lines)
 
 

@@ -80,9 +80,9 @@ def run_playbook(tmp_path):
     """Run a real ansible-playbook against local hosts; returns rc, output and per-task results."""
 
     def run(playbook: str, inventory: str, env: dict | None = None, args: t.Sequence[str] = (),
-            cfg: str = '') -> PlaybookRun:
+            cfg: str = '', inventory_file: str = 'inventory.yml') -> PlaybookRun:
         (tmp_path / 'pb.yml').write_text(playbook)
-        (tmp_path / 'inventory.yml').write_text(inventory)
+        (tmp_path / inventory_file).write_text(inventory)
         (tmp_path / 'ansible.cfg').write_text('[defaults]\nstdout_callback = ansible.builtin.json\n'
                                               'host_key_checking = false\n' + cfg)
         full_env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / 'ansible.cfg'),
@@ -91,7 +91,7 @@ def run_playbook(tmp_path):
         for name in ('PODIM_FLEET_STORE', 'PODIM_FLEET_NAMESPACE', 'PODIM_FLEET_EXPORT_POLICY'):
             if name not in (env or {}):
                 full_env.pop(name, None)
-        proc = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', 'inventory.yml',
+        proc = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), '-i', inventory_file,
                                'pb.yml', *args], cwd=tmp_path, env=full_env, capture_output=True, text=True,
                               timeout=300, check=False)
         results: dict = {}

@@ -568,24 +568,40 @@ class Store:
     # -- creation-rule decisions ---------------------------------------
     def purge_departed(self, namespace: str, scope: str, current_hosts: t.Collection[str],
                        types: t.Sequence[str] | None = None, check_mode: bool = False, actor: dict | None = None,
-                       history_days: float | None = DEFAULT_HISTORY_DAYS) -> tuple[list[dict], list[str]]:
+                       history_days: float | None = DEFAULT_HISTORY_DAYS, owner: str | None = None,
+                       rebind: bool = False) -> tuple[list[dict], list[str]]:
         """Purge only the hosts that left one inventory: (records removed, hosts departed).
 
         The scope remembers the hosts of its inventory at each purge (beside the rule decisions); the hosts
         departed are those remembered last time and absent now. Records of hosts this scope never had (another
         inventory's, in a shared namespace) are never touched. The first purge of a scope only remembers.
+
+        OWNER fingerprints the inventory (its sources, as the controller read them): a scope remembered for
+        other sources is refused, or with REBIND taken over without purging (after an inventory moved), so a
+        run that names another inventory's scope can neither purge that inventory's hosts nor rewrite what
+        the scope remembers.
         """
         check_name('purge scope', scope)
         current = sorted(set(current_hosts))
         previous = self.load_decisions(namespace).get(PURGE_SCOPE_PREFIX + scope)
-        before = previous.get('hosts') if isinstance(previous, dict) else None
+        previous_owner = previous.get('owner') if isinstance(previous, dict) else None
+        foreign = owner is not None and previous_owner is not None and previous_owner != owner
+        if foreign and not rebind:
+            raise StoreError(f'purge scope {scope!r} in namespace {namespace!r} belongs to another inventory (it '
+                             'was last purged from other inventory sources); nothing was purged or remembered. '
+                             'Give this inventory its own scope, or, if this is the same inventory moved, purge '
+                             'once with rebind_scope=true (it then purges nothing and remembers these hosts)')
+        before = previous.get('hosts') if isinstance(previous, dict) and not foreign else None
         remembered = {h for h in before if isinstance(h, str)} if isinstance(before, list) else set()
         departed = sorted(remembered - set(current))
         removed = self.purge(namespace, current, types=types, check_mode=check_mode, actor=actor,
                              history_days=history_days, only_hosts=departed) if departed else []
         if not check_mode:
+            state = {'hosts': current}
+            if owner is not None or previous_owner is not None:
+                state['owner'] = owner if owner is not None else previous_owner
             # after the records went: a run killed in between finds the same hosts departed next time
-            self.decide(namespace, lambda _previous: {PURGE_SCOPE_PREFIX + scope: {'hosts': current}}, actor=actor,
+            self.decide(namespace, lambda _previous: {PURGE_SCOPE_PREFIX + scope: state}, actor=actor,
                         history_days=history_days)
         return removed, departed
 

@@ -134,6 +134,48 @@ def test_scoped_purge_spares_hosts_of_other_inventories(run_playbook, local_inve
     assert open_store(sqlite_url).hosts('default') == ['lab1', 'ns1', 'web1']
 
 
+SCOPED_PURGE = ('- hosts: all\n  gather_facts: false\n  tasks:\n    - name: purge\n'
+                '      podim.fleet.purge: {scope: "{{ podim_fleet_purge_scope }}", rebind_scope: "{{ rebind | default(false) }}"}\n')
+
+
+def test_a_play_cannot_purge_with_another_inventorys_scope(run_playbook, local_inventory, sqlite_url):
+    """The attack: a play over another inventory names this inventory's scope (a variable any play can set)."""
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    site = run_playbook(SCOPED_PURGE, local_inventory(HOSTS, GROUPS), env, args=['-e', 'podim_fleet_purge_scope=site'])
+    assert site.rc == 0, site.out
+    remembered = open_store(sqlite_url).load_decisions('default')
+    lab = {'lab1': {'ip': '10.0.9.1'}}
+    run_playbook(EXPORT_DNS, local_inventory(lab, {'dns_servers': ['lab1']}), env, inventory_file='lab.yml')
+    attack = run_playbook(SCOPED_PURGE, local_inventory(lab, {'dns_servers': ['lab1']}), env,
+                          args=['-e', 'podim_fleet_purge_scope=site'], inventory_file='lab.yml')
+    assert attack.rc != 0
+    assert "purge scope 'site' in namespace 'default' belongs to another inventory" in \
+        attack.results['lab1']['purge']['msg'], attack.out
+    # nothing purged, nothing remembered: the site's next purge still sees its own hosts
+    assert open_store(sqlite_url).hosts('default') == ['lab1', 'ns1', 'ns2', 'web1']
+    assert open_store(sqlite_url).load_decisions('default') == remembered
+    again = run_playbook(SCOPED_PURGE, local_inventory(HOSTS, GROUPS), env, args=['-e', 'podim_fleet_purge_scope=site'])
+    assert again.rc == 0 and again.results['ns1']['purge']['departed'] == [], again.out
+
+
+def test_a_moved_inventory_rebinds_its_scope_without_purging(run_playbook, local_inventory, sqlite_url):
+    env = {'PODIM_FLEET_STORE': sqlite_url}
+    run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)
+    run_playbook(SCOPED_PURGE, local_inventory(HOSTS, GROUPS), env, args=['-e', 'podim_fleet_purge_scope=site'])
+    smaller = {h: v for h, v in HOSTS.items() if h != 'ns2'}
+    moved = run_playbook(SCOPED_PURGE, local_inventory(smaller, {'dns_servers': ['ns1']}), env,
+                         args=['-e', 'podim_fleet_purge_scope=site', '-e', 'rebind=true'], inventory_file='moved.yml')
+    assert moved.rc == 0, moved.out
+    assert moved.results['ns1']['purge']['removed'] == [] and moved.results['ns1']['purge']['departed'] == []
+    assert open_store(sqlite_url).hosts('default') == ['ns1', 'ns2', 'web1']
+    # from now on the scope is the moved inventory's: ns2, gone before the move, stays (nothing is guessed)
+    after = run_playbook(SCOPED_PURGE, local_inventory({'ns1': HOSTS['ns1']}, {}), env,
+                         args=['-e', 'podim_fleet_purge_scope=site'], inventory_file='moved.yml')
+    assert after.rc == 0 and after.results['ns1']['purge']['departed'] == ['web1'], after.out
+    assert open_store(sqlite_url).hosts('default') == ['ns1', 'ns2']
+
+
 def test_scoped_purge_refuses_a_bad_scope(run_playbook, local_inventory, sqlite_url):
     env = {'PODIM_FLEET_STORE': sqlite_url}
     run_playbook(EXPORT_DNS, local_inventory(HOSTS, GROUPS), env)

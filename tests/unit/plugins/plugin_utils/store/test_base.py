@@ -224,6 +224,32 @@ def test_scoped_purge_removes_only_hosts_that_left_its_inventory(store, namespac
     assert [e['kind'] for e in store.history(namespace, host='other1')].count('purged') == 2
 
 
+def test_a_scope_belongs_to_the_inventory_it_was_first_purged_from(store, namespace):
+    store.apply(namespace, 'a', [{'type': 't', 'data': {}}])
+    store.apply(namespace, 'b', [{'type': 't', 'data': {}}])
+    assert store.purge_departed(namespace, 'site', ['a', 'b'], owner='site-sources') == ([], [])
+    remembered = store.load_decisions(namespace)
+    with pytest.raises(StoreError, match="purge scope 'site' .* belongs to another inventory"):
+        store.purge_departed(namespace, 'site', ['x'], owner='other-sources')
+    with pytest.raises(StoreError, match='belongs to another inventory'):
+        store.purge_departed(namespace, 'site', ['x'], owner='other-sources', check_mode=True)
+    assert store.hosts(namespace) == ['a', 'b'] and store.load_decisions(namespace) == remembered
+    # rebinding takes the scope over: nothing purged on that run, the new sources' hosts remembered
+    assert store.purge_departed(namespace, 'site', ['a'], owner='moved', rebind=True) == ([], [])
+    assert store.hosts(namespace) == ['a', 'b']
+    assert store.purge_departed(namespace, 'site', [], owner='moved') == (
+        [{'host': 'a', 'type': 't', 'key': 'default'}], ['a'])
+
+
+def test_a_scope_remembered_without_owner_is_adopted_and_no_owner_keeps_it(store, namespace):
+    store.apply(namespace, 'a', [{'type': 't', 'data': {}}])
+    assert store.purge_departed(namespace, 'lab', ['a']) == ([], [])  # an earlier release: no owner remembered
+    assert store.purge_departed(namespace, 'lab', ['a'], owner='lab-sources') == ([], [])
+    assert store.purge_departed(namespace, 'lab', ['a']) == ([], [])  # no command line (owner unknown): kept
+    with pytest.raises(StoreError, match='belongs to another inventory'):
+        store.purge_departed(namespace, 'lab', [], owner='elsewhere')
+
+
 @pytest.mark.parametrize('scope', ['', 'Site', 'a b', 'x' * 65, 'a:b', None, 3])
 def test_purge_scope_must_be_a_name(store, namespace, scope):
     with pytest.raises(StoreError, match='purge scope'):
