@@ -291,6 +291,9 @@ class Store:
     def _connect(self) -> None:
         raise NotImplementedError
 
+    def _only_seen_times(self) -> None:
+        """The current transaction changes nothing but `seen` times (a backend may commit it more cheaply)."""
+
     def _transaction(self, lock: str | None = None) -> t.ContextManager[t.Any]:
         """A write transaction; `lock` names an exclusive lock held until commit."""
         raise NotImplementedError
@@ -394,6 +397,8 @@ class Store:
                                                       exporter_text))
             if not self.records_history_in_database:
                 self._append_history(cur, history)
+            if not changes:
+                self._only_seen_times()
         return changes
 
     # -- history -------------------------------------------------------

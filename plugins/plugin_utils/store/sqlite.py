@@ -71,6 +71,7 @@ class SQLiteStore(Store):
         self._conn: sqlite3.Connection | None = None
         self._changes = 0  # total_changes at the last checkpoint
         self._writes_prepared = False
+        self._seen_only = False  # the current transaction only refreshes seen times
         self._finalizer: multiprocessing.util.Finalize | None = None
         self._connect(create)
 
@@ -230,6 +231,7 @@ class SQLiteStore(Store):
             cur.execute('BEGIN IMMEDIATE')
         except sqlite3.OperationalError as exc:
             raise StoreError(f'store {self.url}: cannot start a write transaction: {exc}') from None
+        self._seen_only = False
         try:
             yield cur
         except BaseException:
@@ -243,10 +245,15 @@ class SQLiteStore(Store):
                 raise StoreError(f'store {self.url}: commit failed: {exc}') from None
         finally:
             cur.close()
-        # a transaction that changed nothing (check mode) needs no checkpoint
-        if conn.total_changes != self._changes:
+        # a transaction that changed nothing (check mode) needs no checkpoint, nor one that only moved `seen`
+        # times (an unchanged export): a backup copy that misses those loses nothing a run needs, and the
+        # checkpoint (the log copied into the file, with its fsync) is most of such a write's cost
+        if conn.total_changes != self._changes and not self._seen_only:
             self._changes = conn.total_changes
             self._checkpoint()
+
+    def _only_seen_times(self) -> None:
+        self._seen_only = True
 
     def _checkpoint(self) -> None:
         """Copy what was just committed from the WAL into the database file.

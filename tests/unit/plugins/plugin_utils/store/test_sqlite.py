@@ -296,3 +296,33 @@ def test_close_leaves_a_complete_file(tmp_path):
     assert not (tmp_path / 'fleet.sqlite-wal').exists()
     with contextlib.closing(sqlite3.connect(f'file:{path}?immutable=1', uri=True)) as conn:
         assert conn.execute('SELECT host FROM podim_records').fetchall() == [('h1',)]
+
+
+def _reexport_and_exit(url, data):
+    open_store(url).apply('default', 'h1', [{'type': 't', 'data': data}])
+    os._exit(0)
+
+
+def test_an_unchanged_export_is_not_checkpointed_a_changed_one_is(tmp_path):
+    """Refreshing `seen` (every unchanged export, every run) skips the checkpoint; a real change never does."""
+    path = tmp_path / 'fleet.sqlite'
+    url = f'sqlite:///{path}'
+    open_store(url).apply('default', 'h1', [{'type': 't', 'data': {'v': 1}}])
+    close_all()
+    ctx = multiprocessing.get_context('fork')
+
+    def in_the_file() -> tuple:
+        with contextlib.closing(sqlite3.connect(f'file:{path}?immutable=1', uri=True)) as conn:
+            return conn.execute('SELECT data, seen FROM podim_records').fetchone()
+    data, seen = in_the_file()
+    for new_data, changed in (({'v': 1}, False), ({'v': 2}, True)):
+        proc = ctx.Process(target=_reexport_and_exit, args=(url, new_data))
+        proc.start()
+        proc.join(60)
+        assert proc.exitcode == 0
+        if changed:
+            assert in_the_file()[0] == '{"v":2}'
+        else:
+            assert in_the_file() == (data, seen)  # still only in the log, which SQLite reads
+            assert open_store(url, create=False).query('default', ['t'])[0].data == {'v': 1}
+            close_all()
