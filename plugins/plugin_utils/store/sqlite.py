@@ -72,6 +72,7 @@ class SQLiteStore(Store):
         self._changes = 0  # total_changes at the last checkpoint
         self._writes_prepared = False
         self._seen_only = False  # the current transaction only refreshes seen times
+        self._opened_version: int | None = None  # the schema version found when the store was opened
         self._finalizer: multiprocessing.util.Finalize | None = None
         self._connect(create)
 
@@ -173,19 +174,19 @@ class SQLiteStore(Store):
         # (the timeout is SQLite's busy timeout)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
-            # reads only until the file is known to be ours
+            # reads only until the file is known to be ours: one statement, since every worker opens it again
             try:
-                row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'podim_schema'"
-                                   ).fetchone()
+                row = conn.execute('SELECT version FROM podim_schema').fetchone()
             except sqlite3.DatabaseError as exc:
                 if _is_busy(exc):
                     raise
+                if str(exc).startswith(('no such table', 'no such column')):
+                    raise _NotAStore('an SQLite database without a podim_schema table') from None
                 raise _NotAStore(f'SQLite cannot read it: {exc}') from None
-            if row is None:
-                raise _NotAStore('an SQLite database without a podim_schema table')
         except BaseException:
             conn.close()
             raise
+        self._opened_version = row[0] if row is not None else None
         return conn
 
     def _prepare_writes(self, conn: sqlite3.Connection) -> None:
@@ -201,12 +202,7 @@ class SQLiteStore(Store):
         self._writes_prepared = True
 
     def _ensure_schema(self) -> None:
-        conn = self._require()
-        try:
-            current = conn.execute('SELECT version FROM podim_schema').fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f'store {self.url}: cannot read {self.path}: {exc}') from None
-        if current is not None and current[0] == SCHEMA_VERSION:
+        if self._opened_version == SCHEMA_VERSION:  # read when the connection was opened
             return
         with self._transaction() as cur:
             self._migrate(cur, 'REAL')
