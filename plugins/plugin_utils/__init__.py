@@ -9,7 +9,10 @@ per host and task, and a worker that is the first in its process tree to use a l
 afresh: compiling it was about 25 ms of CPU per host and lookup. Its modules are therefore found by Python's own
 file finder, which reads (and writes) the bytecode cached in __pycache__ beside them, checked against the
 source's modification time and size like any Python import, and only in the directory the collection loader
-chose for this package. Nothing else is imported this way.
+chose for this package. Nothing else is imported this way. The finder sits immediately before ansible-core's
+collection finder, the one it stands in for, so whatever was put ahead of that one (ansible-test's import
+checks, for one) still sees every import first. Without ansible-core's finder, Python's own path finder
+imports the package, with its bytecode, and nothing is installed.
 """
 
 from __future__ import annotations
@@ -42,14 +45,19 @@ class CachedBytecodeFinder:
         self._finders.clear()
 
 
-def install_bytecode_finder(package: str) -> CachedBytecodeFinder:
-    """The finder for PACKAGE's submodules, first in sys.meta_path (once per process)."""
+def install_bytecode_finder(package: str) -> CachedBytecodeFinder | None:
+    """The finder for PACKAGE's submodules, just before ansible-core's collection finder (once per process)."""
     prefix = package + '.'
     for finder in sys.meta_path:
         if isinstance(finder, CachedBytecodeFinder) and finder.prefix == prefix:
             return finder
+    try:
+        from ansible.utils.collection_loader import AnsibleCollectionConfig
+        position = sys.meta_path.index(AnsibleCollectionConfig.collection_finder)
+    except (ImportError, ValueError):
+        return None
     finder = CachedBytecodeFinder(prefix)
-    sys.meta_path.insert(0, finder)
+    sys.meta_path.insert(position, finder)
     return finder
 
 

@@ -80,11 +80,40 @@ def test_the_finder_answers_only_for_its_package_and_only_in_the_given_path(tmp_
     assert finder.find_spec(plugin_utils.__name__ + '.other', [str(tmp_path)]).origin == str(tmp_path / 'other.py')
 
 
-def test_installed_once_per_process():
-    assert plugin_utils.install_bytecode_finder(plugin_utils.__name__) is plugin_utils.install_bytecode_finder(
-        plugin_utils.__name__)
-    assert sum(isinstance(f, plugin_utils.CachedBytecodeFinder) and f.prefix == plugin_utils.__name__ + '.'
-               for f in sys.meta_path) == 1
+# where the finder goes: just before ansible-core's collection finder, behind anything put ahead of that
+PLACE = """
+import json, sys
+
+class Gate:  # like ansible-test's import checks: a finder that must stay first
+    def find_spec(self, fullname, path=None, target=None):
+        return None
+
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
+sys.meta_path.insert(0, Gate())
+from ansible_collections.podim.fleet.plugins import plugin_utils
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+names = [type(f).__name__ for f in sys.meta_path]
+again = plugin_utils.install_bytecode_finder(plugin_utils.__name__)
+print(json.dumps({'names': names[:3], 'same': again is sys.meta_path[1],
+                  'before_ansible': sys.meta_path[2] is AnsibleCollectionConfig.collection_finder,
+                  'count': sum(isinstance(f, plugin_utils.CachedBytecodeFinder) for f in sys.meta_path)}))
+"""
+
+
+def test_installed_once_just_before_ansible_cores_collection_finder():
+    out = subprocess.run([sys.executable, '-c', PLACE], capture_output=True, text=True, check=True,
+                         env={'PYTHONPATH': ':'.join(sys.path)}).stdout
+    assert json.loads(out) == {'names': ['Gate', 'CachedBytecodeFinder', '_AnsibleCollectionFinder'],
+                               'same': True, 'before_ansible': True, 'count': 1}
+
+
+def test_nothing_installed_without_ansible_cores_collection_finder():
+    probe = ('import sys\nfrom ansible_collections.podim.fleet.plugins import plugin_utils\n'
+             'print(any(isinstance(f, plugin_utils.CachedBytecodeFinder) for f in sys.meta_path))')
+    out = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True, check=True,
+                         env={'PYTHONPATH': ':'.join(sys.path)}).stdout
+    assert out.split() == ['False']
 
 
 def test_no_import_redirection_bypasses_the_finder():
