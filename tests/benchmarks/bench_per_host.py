@@ -162,9 +162,10 @@ def markdown(results: list[dict]) -> str:
              '| no-op lookup: extra per host | extra over the no-op lookup | wall ratio |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for r in results:
-        noop = ('| {:+.1f} ms | {:+.1f} ms '.format(r['noop_lookup_extra_cpu_ms_per_host'],
-                                                   r['extra_over_noop_lookup_cpu_ms_per_host'])
-                if 'noop_lookup_cpu_s' in r else '| | ')
+        noop = '| | '
+        if 'noop_lookup_cpu_s' in r:
+            noop = (f"| {r['noop_lookup_extra_cpu_ms_per_host']:+.1f} ms "
+                    f"| {r['extra_over_noop_lookup_cpu_ms_per_host']:+.1f} ms ")
         lines.append(f"| {r['task']} | {r['inventory']} | {r['hosts']:,} | {r['baseline_cpu_s']:.2f} s "
                      f"| {r['measured_cpu_s']:.2f} s | {r['cpu_ratio']:.2f} | {r['extra_cpu_ms_per_host']:+.1f} ms "
                      f"{noop}| {r['wall_ratio']:.2f} |")
