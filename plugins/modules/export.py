@@ -14,6 +14,8 @@ version_added: 0.1.0
 description:
   - Writes one record about the current host (C(inventory_hostname)) into the podim.fleet store,
     one record per (namespace, host, O(type), O(key)).
+  - With O(records), writes many records of the current host in one task and one transaction, all of them or,
+    when one is refused, none.
   - Other hosts collect the records with the lookup P(podim.fleet.exported#lookup), for example every
     host reads the addresses the DNS servers exported to write C(/etc/resolv.conf).
   - Runs on the controller; nothing is sent to the target.
@@ -26,6 +28,7 @@ description:
     (a YAML or JSON mapping of each type to a list of groups); O(export_policy) can narrow it for one task, never widen it.
     P(podim.fleet.store_settings#lookup) shows the policy in effect and where it comes from.
   - The data of one record may take at most 64 KiB as JSON.
+  - One task writes at most 1,000 records (O(records)).
 requirements:
   - netaddr >= 0.10 (checks and normalizes the addresses in O(data))
   - psycopg >= 3.1 (for a PostgreSQL store)
@@ -34,27 +37,70 @@ options:
     description:
       - What the record is about, for example C(dns_server), C(host_record), C(database).
       - Lowercase letters, digits and underscores only.
+      - Required unless O(records) is given; mutually exclusive with O(records).
     type: str
-    required: true
   key:
     description:
       - Tells apart several records of one type exported by the same host (for example one per database).
+      - Mutually exclusive with O(records).
     type: str
     default: default
   data:
     description:
       - The data to export, a mapping that can be stored as JSON.
+      - Mutually exclusive with O(records).
     type: dict
     default: {}
   tags:
     description:
       - Labels to select records by in P(podim.fleet.exported#lookup) (option O(podim.fleet.exported#lookup:tags)).
+      - Mutually exclusive with O(records).
     type: list
     elements: str
     default: []
+  records:
+    description:
+      - Many records of the current host, written in one task and one transaction instead of a C(loop) of
+        single-record tasks (one Ansible task execution per record).
+      - Each record takes the options of the single form, with the same meaning and the same checks
+        (type name, export policy, schema, size). The records are checked before any is written; one that is
+        refused (or a type and key listed twice) fails the task, naming its index, type and key, and nothing
+        is written.
+      - At most 1,000 records per task; split more over several tasks.
+      - With O(state=absent), removes each listed record; only its O(records[].type) and O(records[].key) matter.
+      - Mutually exclusive with O(type), O(key), O(data), O(tags) and O(schema).
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description:
+          - What the record is about, as O(type).
+        type: str
+        required: true
+      key:
+        description:
+          - Tells apart several records of one type, as O(key).
+        type: str
+        default: default
+      data:
+        description:
+          - The data to export, as O(data).
+        type: dict
+        default: {}
+      tags:
+        description:
+          - Labels to select records by, as O(tags).
+        type: list
+        elements: str
+        default: []
+      schema:
+        description:
+          - Declares the kind of data fields, as O(schema).
+        type: dict
+        default: {}
   state:
     description:
-      - V(present) writes the record, V(absent) removes it.
+      - V(present) writes the record (or the O(records)), V(absent) removes it (or them).
     type: str
     choices: [present, absent]
     default: present
@@ -64,12 +110,13 @@ options:
         V(address), V(network), V(port), V(integer), V(string), V(boolean).
       - A declared field must be present and valid; it is normalized (addresses and networks to their
         canonical form, ports and integers to numbers).
+      - Mutually exclusive with O(records).
     type: dict
     default: {}
   export_policy:
     description:
       - A mapping of each type to a list of groups, applied in addition to the configured policy; the host
-        must be a member of one of the groups listed for O(type).
+        must be a member of one of the groups listed for O(type) (for each record's type with O(records)).
     type: dict
 extends_documentation_fragment:
   - podim.fleet.store.module
@@ -86,7 +133,7 @@ attributes:
     support: full
   diff_mode:
     support: full
-    details: The diff shows the record's data and tags before and after.
+    details: The diff shows the record's data and tags before and after; with O(records), one diff per changed record.
   platform:
     platforms: all
     details: Runs on the controller.
@@ -126,11 +173,29 @@ EXAMPLES = r"""
   podim.fleet.export:
     type: web_backend
     state: absent
+
+- name: Several records of this host in one task and one transaction (faster than a loop)
+  podim.fleet.export:
+    records:
+      - type: web_backend
+        key: shop
+        data: {app: shop, address: "{{ ansible_default_ipv4.address }}", port: 8080}
+      - type: web_backend
+        key: blog
+        data: {app: blog, address: "{{ ansible_default_ipv4.address }}", port: 8081}
+        tags: [production]
+
+- name: Withdraw two of them
+  podim.fleet.export:
+    records:
+      - {type: web_backend, key: shop}
+      - {type: web_backend, key: blog}
+    state: absent
 """
 
 RETURN = r"""
 record:
-  description: The record as stored (after normalization); null with O(state=absent).
+  description: The record as stored (after normalization); null with O(state=absent) or O(records).
   returned: always
   type: dict
   contains:
@@ -159,6 +224,15 @@ record:
       type: list
       elements: str
       sample: [prod]
+records:
+  description:
+    - The records as stored (after normalization), in the order of O(records); empty with O(state=absent).
+    - Each has the keys of RV(record).
+  returned: when O(records) is given
+  type: list
+  elements: dict
+  sample: [{"namespace": "default", "host": "web1", "type": "web_backend", "key": "shop",
+            "data": {"app": "shop", "address": "10.77.0.21", "port": 8080}, "tags": []}]
 store_url:
   description: The store written to, without its password.
   returned: always

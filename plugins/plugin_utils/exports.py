@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, podim.fleet developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What an export must satisfy before it reaches the store: policy and value schema."""
+"""What an export must satisfy before it reaches the store: policy, value schema, and the records of one task."""
 
 from __future__ import annotations
 
@@ -10,9 +10,24 @@ import socket
 import typing as t
 
 from ansible_collections.podim.fleet.plugins.plugin_utils.addresses import canonical_address
-from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import type_name
+from ansible_collections.podim.fleet.plugins.plugin_utils.store.base import (
+    StoreError, check_key, check_name, encode_record,
+)
+from ansible_collections.podim.fleet.plugins.plugin_utils.typenames import plain_type_names, type_name
 
 SCHEMA_KINDS = ('address', 'network', 'port', 'integer', 'string', 'boolean')
+# The options of one record: podim.fleet.export's own (type, key, data, tags, schema) and each item of its `records`.
+RECORD_OPTIONS: dict[str, dict[str, t.Any]] = {
+    'type': {'type': 'str', 'required': True},
+    'key': {'type': 'str', 'default': 'default'},
+    'data': {'type': 'dict', 'default': {}},
+    'tags': {'type': 'list', 'elements': 'str', 'default': []},
+    'schema': {'type': 'dict', 'default': {}},
+}
+# At most this many records in one task: all of them are written in one transaction, under the store's write lock
+# (SQLite) or locks on their rows (PostgreSQL), which the other writers wait for.
+MAX_RECORDS = 1000
+NOTHING_WRITTEN = 'Nothing was written.'
 
 
 class ExportError(ValueError):
@@ -126,6 +141,84 @@ def check_type_schema(typ: str, data: dict) -> dict:
         return validate(typ, data, coerce=True)
     except RecordError as exc:
         raise ExportError(f'record of type {typ!r} refused by its schema: {exc}. Nothing was written.') from None
+
+
+def _shown(value: t.Any, limit: int = 40) -> str:
+    """A value of a record for an error message, cut short: the input may be hostile or huge."""
+    text = repr(str(value) if isinstance(value, str) else value)
+    return text if len(text) <= limit else f'{text[:limit]}...'
+
+
+def _label(index: int, item: t.Any) -> str:
+    """records[3] (type 'dns_server', key 'default'): which record of the task an error is about."""
+    if not isinstance(item, t.Mapping):
+        return f'records[{index}]'
+    return f"records[{index}] (type {_shown(item.get('type'))}, key {_shown(item.get('key', 'default'))})"
+
+
+def _options(validator: t.Any, item: t.Any) -> dict:
+    """One item of `records` checked and completed like the task's own options (ansible-core's validation)."""
+    from ansible.module_utils.errors import UnsupportedError
+    if not isinstance(item, t.Mapping):
+        raise ExportError(f'must be a mapping with {", ".join(RECORD_OPTIONS)}, got {type_name(item)}')
+    result = validator.validate(dict(item))
+    if result.error_messages:
+        first = result.errors[0]
+        message = plain_type_names(result.errors.msg)
+        if isinstance(first, UnsupportedError):
+            message = f'unsupported option {message}'
+        raise ExportError(message)
+    return result.validated_parameters
+
+
+def _reason(exc: Exception) -> str:
+    """The message of a refusal, as one sentence before the task's own `Nothing was written.`"""
+    text = str(exc).strip()
+    if text.endswith(NOTHING_WRITTEN):
+        text = text[:-len(NOTHING_WRITTEN)].rstrip()
+    return text if text.endswith(('.', '!', '?')) else text + '.'
+
+
+def check_records(items: t.Any, present: bool, namespace: str, host: str, host_groups: t.Collection[str],
+                  policies: t.Sequence[tuple[dict[str, list[str]] | None, str]] = ()) -> list[dict]:
+    """The records of one task (option `records`), each checked as the single form checks its one record.
+
+    Returns {type, key, data, tags} per record in the order given, data normalized (only type and key when not
+    present: what is removed). Any refused record refuses them all: ExportError naming its index, type and key
+    and why, so that nothing of the task is written. policies: (policy, where it comes from) pairs, each applied.
+    """
+    if not isinstance(items, (list, tuple)):
+        raise ExportError(f'records must be a list of mappings, got {type_name(items)}. {NOTHING_WRITTEN}')
+    if len(items) > MAX_RECORDS:
+        raise ExportError(f'records holds {len(items)} records, more than {MAX_RECORDS} for one task (one '
+                          'transaction, which holds the store\'s write lock while it runs): split them over several '
+                          f'tasks. {NOTHING_WRITTEN}')
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    validator = ArgumentSpecValidator(RECORD_OPTIONS)
+    checked: list[dict] = []
+    first_index: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        label = _label(index, item)
+        try:
+            options = _options(validator, item)
+            label = _label(index, options)
+            typ, key = check_name('type', options['type']), check_key(options['key'])
+            if (typ, key) in first_index:
+                raise ExportError(f'the same type and key as records[{first_index[typ, key]}]: a task may list '
+                                  'each record once')
+            first_index[typ, key] = index
+            if not present:
+                checked.append({'type': typ, 'key': key})
+                continue
+            for policy, origin in policies:
+                check_policy(policy, typ, host, host_groups, origin)
+            data = check_type_schema(typ, normalize_data(options['data'], options['schema']))
+            record = {'type': typ, 'key': key, 'data': data, 'tags': list(options['tags'])}
+            encode_record(namespace, host, record)  # JSON, tags and the size limit, as the store will check them
+            checked.append(record)
+        except (ExportError, StoreError) as exc:
+            raise ExportError(f'{label}: {_reason(exc)} {NOTHING_WRITTEN}') from None
+    return checked
 
 
 def exporter_metadata() -> dict[str, t.Any]:

@@ -35,10 +35,13 @@ def plain_type_names(text: str) -> str:
     return _INTERNAL_RE.sub(lambda match: match.group(1).lower(), text)
 
 
-def validate_args(action: t.Any, argument_spec: dict) -> tuple[t.Any, dict]:
-    """ActionBase.validate_argument_spec, with plain type names in its error."""
+def validate_args(action: t.Any, argument_spec: dict, **checks: t.Any) -> tuple[t.Any, dict]:
+    """ActionBase.validate_argument_spec, with plain type names in its error.
+
+    checks: its other arguments (mutually_exclusive, required_one_of, required_together, required_if, required_by).
+    """
     from ansible.errors import AnsibleActionFail
     try:
-        return action.validate_argument_spec(argument_spec=argument_spec)
+        return action.validate_argument_spec(argument_spec=argument_spec, **checks)
     except AnsibleActionFail as exc:
         raise AnsibleActionFail(plain_type_names(exc.message), obj=exc.obj) from None

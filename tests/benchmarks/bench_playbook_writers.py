@@ -4,13 +4,16 @@
 """Concurrent exporters inside a real ansible-playbook run (run: python tests/benchmarks/bench_playbook_writers.py).
 
 One ansible-playbook over 20 local hosts with forks 20: 20 task workers at once, each host exporting 50 records
-of its own (a loop of podim.fleet.export, one store transaction per record): 1,000 writes. The time is the
-export task's, from Ansible's own json callback (start of the task to the end of its last host), so the
-workers' start-up is in it, as in any run. The baseline is the same loop of ansible.builtin.set_fact: what
-Ansible itself spends per loop item. Stores: SQLite; PostgreSQL as the tables' owner and as a team role that
-holds a write grant (row-level security and the guard trigger apply), when PODIM_FLEET_TEST_PG_URL is set
+of its own: 1,000 writes, in two modes with the same records: a loop of podim.fleet.export (one task execution
+and one store transaction per record) and one podim.fleet.export task per host with `records` (one task
+execution and one transaction for its 50 records). The time is the export task's, from Ansible's own json
+callback (start of the task to the end of its last host), so the workers' start-up is in it, as in any run. The
+baseline is the same loop of ansible.builtin.set_fact: what Ansible itself spends per loop item. Stores: SQLite;
+PostgreSQL as the tables' owner and as a team role that holds a write grant (row-level security and the guard
+trigger apply), when PODIM_FLEET_TEST_PG_URL is set
 (a role that owns the store and may create roles: scripts/pg-test-server.sh makes one).
-Every run checks that all 1,000 records are in the store (none lost). Medians of --runs, sides alternating.
+Every run of each mode checks that all 1,000 records are in the store (none lost). Medians of --runs, the two
+export modes alternating which goes first.
 """
 
 from __future__ import annotations
@@ -42,7 +45,17 @@ TASKS = {
                                                                    'port': '{{ 1000 + item }}'},
                                                           'namespace': '{{ bench_namespace }}'},
                'loop': LOOP},
+    # the same records as the loop's, all of a host's in one task
+    'records': {'name': 'measured', 'podim.fleet.export': {'records': '{{ bench_records }}',
+                                                           'namespace': '{{ bench_namespace }}'}},
 }
+EXPORT_MODES = ('export', 'records')
+
+
+def bench_records(per_host: int) -> list[dict]:
+    """What the loop of TASKS['export'] exports, as a list for `records`."""
+    return [{'type': 'web_backend', 'key': f'k{i}', 'data': {'app': 'bench', 'address': '10.0.0.1', 'port': 1000 + i}}
+            for i in range(per_host)]
 
 
 def task_seconds(output: str) -> float:
@@ -57,8 +70,10 @@ def task_seconds(output: str) -> float:
 
 
 def run(work: Path, task: str, url: str, namespace: str, hosts: int, per_host: int) -> float:
-    play = [{'hosts': 'all', 'gather_facts': False, 'vars': {'per_host': per_host, 'bench_namespace': namespace},
-             'tasks': [TASKS[task]]}]
+    play_vars = {'per_host': per_host, 'bench_namespace': namespace}
+    if task == 'records':
+        play_vars['bench_records'] = bench_records(per_host)
+    play = [{'hosts': 'all', 'gather_facts': False, 'vars': play_vars, 'tasks': [TASKS[task]]}]
     (work / 'pb.yml').write_text(json.dumps(play))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, PODIM_FLEET_STORE=url, ANSIBLE_FORKS=str(hosts),
                ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json', ANSIBLE_LOCAL_TEMP=str(work / 'tmp'),
@@ -79,22 +94,27 @@ def namespaces(runs: int) -> list[str]:
 def bench_store(work: Path, name: str, url: str, check_url: str, hosts: int, per_host: int,
                 run_namespaces: list[str]) -> dict:
     writes, runs = hosts * per_host, len(run_namespaces) - 1
-    samples: dict[str, list[float]] = {'set_fact': [], 'export': []}
+    samples: dict[str, list[float]] = {'set_fact': [], 'export': [], 'records': []}
     for i, namespace in enumerate(run_namespaces):
-        baseline = run(work, 'set_fact', url, namespace, hosts, per_host)
-        measured = run(work, 'export', url, namespace, hosts, per_host)
-        stored = len(open_store(check_url).query(namespace, ['web_backend']))
-        open_store(check_url).purge(namespace, ['nobody'])
-        close_all()
-        if stored != writes:
-            raise RuntimeError(f'{name}: {writes - stored} of {writes} writes lost')
-        if i:  # the first pair warms caches and connections
-            samples['set_fact'].append(baseline)
-            samples['export'].append(measured)
+        measured = {'set_fact': run(work, 'set_fact', url, namespace, hosts, per_host)}
+        for mode in EXPORT_MODES if i % 2 == 0 else EXPORT_MODES[::-1]:
+            # each mode writes 1,000 new records into the emptied namespace
+            measured[mode] = run(work, mode, url, namespace, hosts, per_host)
+            stored = len(open_store(check_url).query(namespace, ['web_backend']))
+            open_store(check_url).purge(namespace, ['nobody'])
+            close_all()
+            if stored != writes:
+                raise RuntimeError(f'{name} ({mode}): {writes - stored} of {writes} writes lost')
+        if i:  # the first round warms caches and connections
+            for mode, seconds in measured.items():
+                samples[mode].append(seconds)
     export_s, set_fact_s = statistics.median(samples['export']), statistics.median(samples['set_fact'])
+    records_s = statistics.median(samples['records'])
     return {'store': name, 'writers': hosts, 'writes': writes, 'runs': runs, 'lost': 0,
             'set_fact_task_s': round(set_fact_s, 3), 'export_task_s': round(export_s, 3),
-            'writes_per_s': round(writes / export_s), 'ratio': round(export_s / set_fact_s, 2)}
+            'writes_per_s': round(writes / export_s), 'ratio': round(export_s / set_fact_s, 2),
+            'records_task_s': round(records_s, 3), 'records_writes_per_s': round(writes / records_s),
+            'records_speedup': round(export_s / records_s, 1)}
 
 
 def main() -> None:
@@ -138,11 +158,13 @@ def main() -> None:
                     cur.execute(f'DROP ROLE IF EXISTS "{role}"')
                 admin.close()
     if args.markdown:
-        print('| store | writers | writes | set_fact loop | export loop | ratio | writes/s | lost |')
-        print('|---|---|---|---|---|---|---|---|')
+        print('| store | writers | writes | set_fact loop | export loop | ratio | writes/s (loop) '
+              '| export records | writes/s (records) | lost |')
+        print('|---|---|---|---|---|---|---|---|---|---|')
         for r in results:
             print(f"| {r['store']} | {r['writers']} | {r['writes']:,} | {r['set_fact_task_s']:.2f} s "
-                  f"| {r['export_task_s']:.2f} s | {r['ratio']:.2f} | {r['writes_per_s']:,} | {r['lost']} |")
+                  f"| {r['export_task_s']:.2f} s | {r['ratio']:.2f} | {r['writes_per_s']:,} "
+                  f"| {r['records_task_s']:.2f} s | {r['records_writes_per_s']:,} | {r['lost']} |")
 
 
 if __name__ == '__main__':

@@ -86,7 +86,7 @@ def test_bad_input_fails_clearly(run_playbook, local_inventory, sqlite_url):
         'bad address': ('type: dns_server\n        data: {address: "not-an-ip"}', 'data.address is not a valid IP'),
         'bad type': ('type: DNS-Server\n        data: {}', "type 'DNS-Server' is invalid"),
         'too big': ('type: blob\n        data: {x: "{{ \'y\' * 70000 }}"}', 'over the limit of 65536 bytes'),
-        'missing type': ('data: {}', 'missing required arguments: type'),
+        'missing type': ('data: {}', 'one of the following is required: type, records'),
         'unknown option': ('type: x\n        colour: red', 'colour'),
     }
     for name, (args, expected) in cases.items():
