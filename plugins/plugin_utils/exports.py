@@ -221,13 +221,24 @@ def check_records(items: t.Any, present: bool, namespace: str, host: str, host_g
     return checked
 
 
+# run_metadata of the run whose main process has this pid, worked out there once (remember_run_metadata)
+_RUNS: dict[int, dict[str, t.Any]] = {}
+
+
 def exporter_metadata() -> dict[str, t.Any]:
     """Who wrote a record: controller, user, the ansible-playbook run and its playbooks.
 
     Action plugins run in a worker forked from the ansible-playbook process,
     so the parent pid plus its start time identifies the run.
     """
-    return run_metadata(os.getppid())
+    run_pid = os.getppid()
+    known = _RUNS.get(run_pid)
+    return dict(known) if known is not None else run_metadata(run_pid)
+
+
+def remember_run_metadata() -> None:
+    """In ansible-playbook's main process, before it forks: its workers inherit the run's metadata."""
+    _RUNS[os.getpid()] = run_metadata(os.getpid())
 
 
 def run_metadata(run_pid: int) -> dict[str, t.Any]:
@@ -235,8 +246,8 @@ def run_metadata(run_pid: int) -> dict[str, t.Any]:
     time, or PODIM_FLEET_RUN_ID) and the playbooks of the run (none for ansible-inventory)."""
     started = ''
     try:
-        with open(f'/proc/{run_pid}/stat', encoding='ascii') as stat:
-            started = stat.read().rsplit(')', 1)[1].split()[19]
+        with open(f'/proc/{run_pid}/stat', 'rb') as stat:  # bytes: no codec to look up in each worker
+            started = stat.read().rsplit(b')', 1)[1].split()[19].decode()
     except (OSError, IndexError):
         pass
     controller = socket.gethostname()

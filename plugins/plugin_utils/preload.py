@@ -49,5 +49,12 @@ def preload() -> None:
         from ansible_collections.podim.fleet.plugins.action import export  # noqa: F401
         # the store settings' definitions, registered once (a YAML parse per worker otherwise)
         settings.definitions_registered()
+        # who writes: the same for every export of the run
+        exports.remember_run_metadata()
+        store_url, _origin = settings.resolve('store_url', None)
+        if str(store_url).startswith(('postgresql:', 'postgres:')):
+            # psycopg takes about 0.4 s to import: once here rather than in every worker
+            from ansible_collections.podim.fleet.plugins.plugin_utils.store import postgresql  # noqa: F401
+            import psycopg  # noqa: F401
     except Exception:  # a missing optional library only costs speed, never the run
         pass

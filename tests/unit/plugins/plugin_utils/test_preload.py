@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -71,3 +72,59 @@ def test_the_export_action_preloads_in_the_main_process_only(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
                          env={'PYTHONPATH': ':'.join(sys.path)}).stdout.split()
     assert out == ['False', 'True']
+
+
+# the run's metadata is worked out once in the main process; a forked worker (an export) reads it from there
+RUN_METADATA = """
+import json, multiprocessing, sys
+sys.argv[0] = '/usr/bin/ansible-playbook'
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
+from ansible_collections.podim.fleet.plugins.plugin_utils import exports
+from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
+preload()
+
+def worker(queue):
+    exports.run_metadata = None  # a worker that had to work it out again would fail here
+    queue.put(exports.exporter_metadata())
+
+if __name__ == '__main__':
+    queue = multiprocessing.get_context('fork').Queue()
+    process = multiprocessing.get_context('fork').Process(target=worker, args=(queue,))
+    process.start()
+    in_worker = queue.get(timeout=60)
+    process.join()
+    import os
+    print(json.dumps([in_worker, exports.run_metadata(os.getpid())]))
+"""
+
+
+def test_the_run_metadata_is_worked_out_once_in_the_main_process(tmp_path):
+    script = tmp_path / 'probe.py'
+    script.write_text(RUN_METADATA)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                         env={'PYTHONPATH': ':'.join(sys.path)}).stdout
+    in_worker, in_main = json.loads(out)
+    assert in_worker == in_main and in_worker['run_id'].count(':') == 2
+
+
+PSYCOPG = """
+import sys
+sys.argv[0] = '/usr/bin/ansible-playbook'
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
+from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
+preload()
+print('psycopg' in sys.modules)
+"""
+
+
+@pytest.mark.parametrize('store_url, loaded', [
+    ('postgresql://fleet@db.example.com/fleet', 'True'),
+    ('sqlite:////tmp/fleet.sqlite', 'False'),
+])
+def test_psycopg_is_preloaded_only_for_a_postgresql_store(store_url, loaded):
+    pytest.importorskip('psycopg')
+    out = subprocess.run([sys.executable, '-c', PSYCOPG], capture_output=True, text=True, check=True,
+                         env={'PYTHONPATH': ':'.join(sys.path), 'PODIM_FLEET_STORE': store_url}).stdout
+    assert out.split() == [loaded]
