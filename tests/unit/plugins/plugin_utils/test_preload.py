@@ -40,19 +40,14 @@ def test_preload_only_in_task_runners(argv0, loaded):
         assert out == []
 
 
-# ansible-core's strategies import an action plugin in the main process before they queue its task: importing
-# podim.fleet.export there preloads the lookup too; in a forked worker (too late to share) it loads nothing more.
-ACTION_IMPORT = """
-import multiprocessing, sys
+# A probe as ansible-playbook: SETUP in its main process, WORKER(queue) in a worker forked from it (whose answer
+# is printed first), then AFTER in the main process, which prints the rest.
+FORKED = """
+import json, multiprocessing, os, sys
 sys.argv[0] = '/usr/bin/ansible-playbook'
 from ansible.plugins.loader import init_plugin_loader
 init_plugin_loader()
-LOOKUP = 'ansible_collections.podim.fleet.plugins.lookup.exported'
-
-def worker(queue):
-    from ansible.plugins.loader import action_loader
-    action_loader.get('podim.fleet.export', class_only=True)
-    queue.put(LOOKUP in sys.modules)
+{setup}
 
 if __name__ == '__main__':
     queue = multiprocessing.get_context('fork').Queue()
@@ -60,26 +55,38 @@ if __name__ == '__main__':
     process.start()
     in_worker = queue.get(timeout=60)
     process.join()
-    from ansible.plugins.loader import action_loader
-    action_loader.get('podim.fleet.export', class_only=True)
-    print(in_worker, LOOKUP in sys.modules)
+{after}
 """
 
 
-def test_the_export_action_preloads_in_the_main_process_only(tmp_path):
+def _forked_probe(tmp_path, setup: str, after: str) -> str:
     script = tmp_path / 'probe.py'
-    script.write_text(ACTION_IMPORT)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
-                         env={'PYTHONPATH': ':'.join(sys.path)}).stdout.split()
-    assert out == ['False', 'True']
+    script.write_text(FORKED.format(setup=setup, after=after))
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                          env={'PYTHONPATH': ':'.join(sys.path)}).stdout
+
+
+# ansible-core's strategies import an action plugin in the main process before they queue its task: importing
+# podim.fleet.export there preloads the lookup too; in a forked worker (too late to share) it loads nothing more.
+def test_the_export_action_preloads_in_the_main_process_only(tmp_path):
+    out = _forked_probe(tmp_path, setup="""
+LOOKUP = 'ansible_collections.podim.fleet.plugins.lookup.exported'
+
+def worker(queue):
+    from ansible.plugins.loader import action_loader
+    action_loader.get('podim.fleet.export', class_only=True)
+    queue.put(LOOKUP in sys.modules)
+""", after="""
+    from ansible.plugins.loader import action_loader
+    action_loader.get('podim.fleet.export', class_only=True)
+    print(in_worker, LOOKUP in sys.modules)
+""")
+    assert out.split() == ['False', 'True']
 
 
 # the run's metadata is worked out once in the main process; a forked worker (an export) reads it from there
-RUN_METADATA = """
-import json, multiprocessing, sys
-sys.argv[0] = '/usr/bin/ansible-playbook'
-from ansible.plugins.loader import init_plugin_loader
-init_plugin_loader()
+def test_the_run_metadata_is_worked_out_once_in_the_main_process(tmp_path):
+    out = _forked_probe(tmp_path, setup="""
 from ansible_collections.podim.fleet.plugins.plugin_utils import exports
 from ansible_collections.podim.fleet.plugins.plugin_utils.preload import preload
 preload()
@@ -87,23 +94,9 @@ preload()
 def worker(queue):
     exports.run_metadata = None  # a worker that had to work it out again would fail here
     queue.put(exports.exporter_metadata())
-
-if __name__ == '__main__':
-    queue = multiprocessing.get_context('fork').Queue()
-    process = multiprocessing.get_context('fork').Process(target=worker, args=(queue,))
-    process.start()
-    in_worker = queue.get(timeout=60)
-    process.join()
-    import os
+""", after="""
     print(json.dumps([in_worker, exports.run_metadata(os.getpid())]))
-"""
-
-
-def test_the_run_metadata_is_worked_out_once_in_the_main_process(tmp_path):
-    script = tmp_path / 'probe.py'
-    script.write_text(RUN_METADATA)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
-                         env={'PYTHONPATH': ':'.join(sys.path)}).stdout
+""")
     in_worker, in_main = json.loads(out)
     assert in_worker == in_main and in_worker['run_id'].count(':') == 2
 
