@@ -45,6 +45,7 @@ def preload() -> None:
         import jmespath  # noqa: F401 (imported for its side effect: cached in sys.modules)
         import netaddr  # noqa: F401
         from ansible_collections.podim.fleet.plugins.plugin_utils import exports, patterns, schemas, settings  # noqa: F401
+        from ansible_collections.podim.fleet.plugins.plugin_utils import store
         from ansible_collections.podim.fleet.plugins.plugin_utils.store import sqlite  # noqa: F401
         from ansible_collections.podim.fleet.plugins.action import export  # noqa: F401
         # the store settings' definitions, registered once (a YAML parse per worker otherwise)
@@ -52,7 +53,7 @@ def preload() -> None:
         # who writes: the same for every export of the run
         exports.remember_run_metadata()
         store_url, _origin = settings.resolve('store_url', None)
-        if str(store_url).startswith(('postgresql:', 'postgres:')):
+        if isinstance(store_url, str) and store.store_scheme(store_url) in store.POSTGRESQL_SCHEMES:
             # psycopg takes about 0.4 s to import: once here rather than in every worker
             from ansible_collections.podim.fleet.plugins.plugin_utils.store import postgresql  # noqa: F401
             import psycopg  # noqa: F401

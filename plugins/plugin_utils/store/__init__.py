@@ -42,6 +42,15 @@ def store_missing(url: str) -> bool:
     return url.lower().startswith('sqlite:') and not os.path.exists(sqlite_path(url))
 
 
+def store_scheme(url: str) -> str:
+    """The scheme of a store URL, lowercased: 'sqlite', 'postgresql', 'postgres', or '' without one."""
+    url = url.strip()
+    return url.split(':', 1)[0].lower() if ':' in url else ''
+
+
+POSTGRESQL_SCHEMES = ('postgresql', 'postgres')
+
+
 def open_store(url: str, create: bool = True) -> Store:
     """Open (or reuse in this process) the store at url.
 
@@ -55,11 +64,11 @@ def open_store(url: str, create: bool = True) -> Store:
     store = _OPEN.get(cache_key)
     if store is not None:
         return store
-    scheme = url.split(':', 1)[0].lower() if ':' in url else ''
+    scheme = store_scheme(url)
     if scheme == 'sqlite':
         from ansible_collections.podim.fleet.plugins.plugin_utils.store.sqlite import SQLiteStore
         store = SQLiteStore(url, sqlite_path(url), create=create)
-    elif scheme in ('postgresql', 'postgres'):
+    elif scheme in POSTGRESQL_SCHEMES:
         from ansible_collections.podim.fleet.plugins.plugin_utils.store.postgresql import PostgreSQLStore
         try:
             store = PostgreSQLStore(url)

@@ -72,7 +72,6 @@ class SQLiteStore(Store):
         self._changes = 0  # total_changes at the last checkpoint
         self._writes_prepared = False
         self._seen_only = False  # the current transaction only refreshes seen times
-        self._opened_version: int | None = None  # the schema version found when the store was opened
         self._finalizer: multiprocessing.util.Finalize | None = None
         self._connect(create)
 
@@ -94,12 +93,12 @@ class SQLiteStore(Store):
         if not os.path.isfile(self.path):
             raise StoreError(f'store {self.url}: {self.path} is not a file')
         self._check_header()
-        conn = self._open_existing()
+        conn, version = self._open_existing()
         self._conn = conn
         self._writes_prepared = False
         self._finalizer = multiprocessing.util.Finalize(self, _close_at_exit, args=(conn, os.getpid()),
                                                         exitpriority=EXIT_PRIORITY)
-        self._ensure_schema()
+        self._ensure_schema(version)
 
     def _create(self) -> None:
         """Build a complete store next to the path, then publish it atomically."""
@@ -154,7 +153,7 @@ class SQLiteStore(Store):
         if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
             raise self._not_a_store('it is not an SQLite database')
 
-    def _open_existing(self) -> sqlite3.Connection:
+    def _open_existing(self) -> tuple[sqlite3.Connection, int | None]:
         """Connect, retrying SQLITE_BUSY that SQLite reports without its busy handler while others set up."""
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         delay = 0.005
@@ -169,7 +168,8 @@ class SQLiteStore(Store):
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 0.2)
 
-    def _open_once(self) -> sqlite3.Connection:
+    def _open_once(self) -> tuple[sqlite3.Connection, int | None]:
+        """(the connection, the schema version the store has)."""
         # autocommit mode: transactions are opened explicitly below
         # (the timeout is SQLite's busy timeout)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -186,8 +186,7 @@ class SQLiteStore(Store):
         except BaseException:
             conn.close()
             raise
-        self._opened_version = row[0] if row is not None else None
-        return conn
+        return conn, (row[0] if row is not None else None)
 
     def _prepare_writes(self, conn: sqlite3.Connection) -> None:
         """Before this connection's first write: WAL and its durability setting (a reader, one per worker, needs neither)."""
@@ -201,8 +200,8 @@ class SQLiteStore(Store):
         conn.execute('PRAGMA synchronous = NORMAL')
         self._writes_prepared = True
 
-    def _ensure_schema(self) -> None:
-        if self._opened_version == SCHEMA_VERSION:  # read when the connection was opened
+    def _ensure_schema(self, version: int | None) -> None:
+        if version == SCHEMA_VERSION:  # read when the connection was opened
             return
         with self._transaction() as cur:
             self._migrate(cur, 'REAL')

@@ -52,12 +52,14 @@ def test_the_package_modules_load_with_python_source_loader_and_cached_bytecode(
     assert plugin_utils.__name__ in first['compiled']
 
 
-def test_a_changed_source_is_not_served_from_stale_bytecode(tmp_path):
+def test_a_changed_source_is_not_served_from_stale_bytecode(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, 'dont_write_bytecode', False)  # (PYTHONDONTWRITEBYTECODE would leave no cache)
     module = tmp_path / 'probe_module.py'
     module.write_text('VALUE = 1\n')
     finder = plugin_utils.CachedBytecodeFinder('probe_')
     spec = finder.find_spec('probe_module', [str(tmp_path)])
     assert _exec(spec).VALUE == 1
+    assert Path(spec.cached).is_file()  # the bytecode that a stale read would serve
     module.write_text('VALUE = 22\n')  # new size: the cached bytecode no longer matches the source
     finder.invalidate_caches()
     assert _exec(finder.find_spec('probe_module', [str(tmp_path)])).VALUE == 22

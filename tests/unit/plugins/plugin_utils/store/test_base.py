@@ -241,6 +241,19 @@ def test_a_scope_belongs_to_the_inventory_it_was_first_purged_from(store, namesp
         [{'host': 'a', 'type': 't', 'key': 'default'}], ['a'])
 
 
+def test_another_inventory_rebinding_a_scope_removes_nothing_and_its_owner_notices(store, namespace):
+    """rebind_scope from a hostile play: what the scope remembers moves, no record goes, and the next purge of
+    the inventory the scope was taken from fails instead of purging by the other inventory's hosts."""
+    for host in ('a', 'b'):
+        store.apply(namespace, host, [{'type': 't', 'data': {}}])
+    store.purge_departed(namespace, 'site', ['a', 'b'], owner='site-sources')
+    assert store.purge_departed(namespace, 'site', ['x'], owner='other-sources', rebind=True) == ([], [])
+    assert store.hosts(namespace) == ['a', 'b']
+    with pytest.raises(StoreError, match='belongs to another inventory'):
+        store.purge_departed(namespace, 'site', ['a'], owner='site-sources')
+    assert store.hosts(namespace) == ['a', 'b']
+
+
 def test_a_scope_remembered_without_owner_is_adopted_and_no_owner_keeps_it(store, namespace):
     store.apply(namespace, 'a', [{'type': 't', 'data': {}}])
     assert store.purge_departed(namespace, 'lab', ['a']) == ([], [])  # an earlier release: no owner remembered
